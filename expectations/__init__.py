@@ -1,0 +1,1 @@
+"""Validation: each source's rules as Polars quarantine checks and as a Great Expectations suite."""

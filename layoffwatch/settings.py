@@ -1,0 +1,110 @@
+"""Settings: where the home is, which database, which timezone.
+
+Read from the environment (``LAYOFFWATCH_HOME``, ``LAYOFFWATCH_DATABASE_URL``) and an optional
+``layoffwatch.toml`` in the home; the environment wins. A value we cannot use raises
+``SettingsError`` with one sentence naming the setting and what was expected.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from layoffwatch.errors import SettingsError
+
+DEFAULT_HOME = Path(".layoffwatch")
+TOML_NAME = "layoffwatch.toml"
+TOML_KEYS = {"database_url", "timezone"}
+SUPPORTED_DATABASES = ("sqlite", "postgresql")
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    database_url: str
+    timezone: str = "Asia/Shanghai"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def lake(self) -> Path:
+        """Validated rows, Parquet by source and month."""
+        return self.home / "lake"
+
+    @property
+    def quarantine(self) -> Path:
+        """Rows that failed a rule, one Parquet file per batch, with the rule and the original row."""
+        return self.home / "quarantine"
+
+    @property
+    def models(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def reports(self) -> Path:
+        """Validation Data Docs, evaluation and daily reports."""
+        return self.home / "reports"
+
+    @property
+    def landing(self) -> Path:
+        """Where source systems drop files for the daily run."""
+        return self.home / "landing"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from ``env`` (default: the process environment) and the home's layoffwatch.toml."""
+    env = os.environ if env is None else env
+    home = Path(env.get("LAYOFFWATCH_HOME") or DEFAULT_HOME).expanduser()
+    if home.exists() and not home.is_dir():
+        raise SettingsError(f"LAYOFFWATCH_HOME={home} is a file; expected a folder (it is created if missing).")
+    file_values = _read_toml(home / TOML_NAME)
+    database_url = env.get("LAYOFFWATCH_DATABASE_URL") or file_values.get("database_url")
+    if not database_url:
+        database_url = f"sqlite:///{(home / 'layoffwatch.db').resolve()}"
+    database_url = _check_database_url(str(database_url))
+    timezone = str(file_values.get("timezone", "Asia/Shanghai"))
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"{home / TOML_NAME}: timezone = {timezone!r} is not a known IANA zone; expected e.g. 'Asia/Shanghai'."
+        ) from None
+    return Settings(home=home.resolve(), database_url=database_url, timezone=timezone)
+
+
+def _read_toml(path: Path) -> dict[str, object]:
+    if not path.exists():
+        return {}
+    try:
+        values = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{path} is not valid TOML ({exc}).") from None
+    unknown = sorted(set(values) - TOML_KEYS)
+    if unknown:
+        raise SettingsError(
+            f"{path}: unknown setting {unknown[0]!r}; expected one of {', '.join(sorted(TOML_KEYS))}."
+        )
+    return values
+
+
+def _check_database_url(url: str) -> str:
+    scheme = url.split(":", 1)[0].split("+", 1)[0]
+    if "://" not in url or scheme not in SUPPORTED_DATABASES:
+        raise SettingsError(
+            f"LAYOFFWATCH_DATABASE_URL={url!r} is not a database URL we support; expected "
+            "'sqlite:///path/to/file.db' or 'postgresql://user@host:5432/dbname'."
+        )
+    if scheme == "postgresql" and url.startswith(("postgresql://", "postgres://")):
+        # psycopg 3 is the driver we ship; plain URLs would make SQLAlchemy look for psycopg2.
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url

@@ -1,0 +1,1 @@
+"""Training, evaluation, the model registry and scoring (the risk-model issue builds this package)."""

@@ -1,0 +1,1 @@
+"""Source systems -> canonical Polars frames: the schema, readers, parsers and the synthetic city."""

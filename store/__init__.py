@@ -1,0 +1,1 @@
+"""State: SQLModel tables, Alembic migrations, the database engine and the Parquet lake."""
