@@ -1,0 +1,1 @@
+"""Shared test fixtures: a fresh home per test, and databases (SQLite always, PostgreSQL when reachable)."""
