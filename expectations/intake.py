@@ -1,0 +1,279 @@
+"""The gate every input file passes: read -> check -> quarantine -> lake -> records.
+
+One file is one batch, identified by its content hash: a file already ingested is skipped,
+a file that cannot be taken is recorded as rejected with the reason, and otherwise its valid
+rows go to the lake while the failed ones go to quarantine with the rule and the original row.
+Nothing valid is lost and nothing is written twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from expectations import rules, suite
+from layoffwatch.errors import FileRejected
+from layoffwatch.settings import Settings
+from sources import read
+from sources.schema import INGEST_ORDER, SOURCES, Source
+from store import batches, db, enterprises, lake, quarantine
+
+STAGES = ("read", "check", "gx", "write")
+
+
+@dataclass
+class FileReport:
+    """What happened to one file: the row of the per-file table people read."""
+
+    path: Path
+    status: str  # ingested | duplicate | rejected | checked (dry run)
+    source: str | None = None
+    batch_id: str | None = None
+    rows_read: int = 0
+    rows_valid: int = 0
+    rows_quarantined: int = 0
+    rows_rejected: int = 0
+    reasons: list[str] = field(default_factory=list)
+    warnings: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    STATUS_ZH = {"ingested": "已导入", "duplicate": "重复文件，已跳过", "rejected": "整份拒收", "checked": "已校验（未导入）"}
+
+    @property
+    def status_zh(self) -> str:
+        return self.STATUS_ZH[self.status]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "path": str(self.path),
+            "status": self.status,
+            "source": self.source,
+            "batch_id": self.batch_id,
+            "rows_read": self.rows_read,
+            "rows_valid": self.rows_valid,
+            "rows_quarantined": self.rows_quarantined,
+            "rows_rejected": self.rows_rejected,
+            "reasons": self.reasons,
+            "warnings": self.warnings,
+            "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
+        }
+
+
+def file_hash(path: Path) -> str:
+    """sha256 of the file's bytes: the batch id."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def ordered(files: Iterable[Path]) -> list[Path]:
+    """Files with the enterprise register first, so references to new enterprises resolve."""
+
+    def rank(path: Path) -> tuple[int, str]:
+        for parent in path.parents:
+            guess = _source_of_folder(parent.name)
+            if guess is not None:
+                return INGEST_ORDER.index(guess.name), str(path)
+        return len(INGEST_ORDER), str(path)
+
+    return sorted(files, key=rank)
+
+
+def _source_of_folder(name: str) -> Source | None:
+    for source in SOURCES.values():
+        if name == source.name or name in source.folder_aliases:
+            return source
+    return None
+
+
+class Intake:
+    """Ingests files one batch at a time into the lake and the database."""
+
+    def __init__(self, settings: Settings, *, now: datetime, dry_run: bool = False) -> None:
+        if now.tzinfo is None:
+            raise ValueError("now must be timezone-aware")
+        self.settings = settings
+        self.now = now
+        self.dry_run = dry_run
+        self.engine: Engine = db.engine_for(settings)
+        self._known: pl.Series | None = None
+
+    def known_uscc(self) -> pl.Series:
+        if self._known is None:
+            self._known = enterprises.known_uscc(self.engine)
+        return self._known
+
+    def ingest(self, path: Path) -> FileReport:
+        """Take one file; returns its report. User mistakes in the file never raise."""
+        batch_id = file_hash(path)
+        with Session(self.engine) as session:
+            earlier = batches.find_batch(session, batch_id)
+        if earlier is not None and earlier.status == "ingested":
+            return FileReport(
+                path, "duplicate", earlier.source, batch_id, rows_read=earlier.rows_read,
+                reasons=[f"与 {earlier.file_name}（{_local(earlier.received_at, self.settings)}导入）内容相同"],
+            )
+        seconds: dict[str, float] = {}
+        started = time.perf_counter()
+        try:
+            raw = read.read_file(path)
+        except FileRejected as rejected:
+            report = FileReport(path, "rejected", batch_id=batch_id, reasons=[rejected.reason])
+            report.seconds = {"read": time.perf_counter() - started}
+            if not self.dry_run:
+                self._record_rejection(report)
+            return report
+        seconds["read"] = time.perf_counter() - started
+        return self._take(raw, seconds)
+
+    def _take(self, raw: read.RawTable, seconds: dict[str, float]) -> FileReport:
+        source = raw.source
+        known = None if source.name == "enterprises" else self.known_uscc()
+        previous = lake.last_periods(self.settings, source) if source.monthly else None
+
+        started = time.perf_counter()
+        checked = rules.check(raw.frame, source, now=self.now, known_uscc=known, previous_periods=previous)
+        seconds["check"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        result = suite.run_suite(
+            self.settings, raw.frame, source, now=self.now, known_uscc=known, batch_id=raw.content_hash
+        )
+        seconds["gx"] = time.perf_counter() - started
+
+        report = FileReport(
+            raw.path,
+            "checked" if self.dry_run else "ingested",
+            source.name,
+            raw.content_hash,
+            rows_read=raw.frame.height,
+            rows_valid=checked.valid.height,
+            rows_quarantined=checked.quarantine.height,
+            reasons=[*raw.notes, *_top_reasons(checked, source)],
+            warnings={k: v for k, v in checked.warnings.items() if v},
+            seconds=seconds,
+        )
+        if self.dry_run:
+            return report
+
+        started = time.perf_counter()
+        received_at = self.now
+        quarantine_path = None
+        if checked.quarantine.height:
+            quarantine_path = quarantine.write(
+                self.settings, source, checked.quarantine, batch_id=raw.content_hash
+            )
+        lake_paths = lake.append(
+            self.settings, source, checked.valid, batch_id=raw.content_hash, received_at=received_at
+        )
+        if source.name == "enterprises":
+            enterprises.upsert_enterprises(
+                self.engine, checked.valid, batch_id=raw.content_hash, now=received_at
+            )
+            self._known = None
+        with Session(self.engine) as session:
+            batches.record_batch(
+                session,
+                id=raw.content_hash,
+                source=source.name,
+                file_name=raw.path.name,
+                file_path=str(raw.path),
+                format=raw.format,
+                encoding=raw.encoding,
+                status="ingested",
+                reason=None,
+                rows_read=report.rows_read,
+                rows_valid=report.rows_valid,
+                rows_quarantined=report.rows_quarantined,
+                rows_rejected=0,
+                quarantine_path=str(quarantine_path) if quarantine_path else None,
+                lake_paths=[str(p) for p in lake_paths],
+                received_at=received_at,
+            )
+            batches.record_validation_run(
+                session,
+                batch_id=raw.content_hash,
+                source=source.name,
+                suite_name=result.suite_name,
+                success=result.success,
+                evaluated=result.evaluated,
+                successful=result.successful,
+                results=result.per_expectation,
+                warnings=checked.warnings,
+                run_at=received_at,
+            )
+            session.commit()
+        seconds["write"] = time.perf_counter() - started
+        return report
+
+    def _record_rejection(self, report: FileReport) -> None:
+        with Session(self.engine) as session:
+            batches.record_batch(
+                session,
+                id=report.batch_id,
+                source=report.source or _guess_source_name(report.path),
+                file_name=report.path.name,
+                file_path=str(report.path),
+                format=report.path.suffix.lstrip(".").lower() or "unknown",
+                encoding=None,
+                status="rejected",
+                reason=report.reasons[0],
+                rows_read=report.rows_read,
+                rows_valid=0,
+                rows_quarantined=0,
+                rows_rejected=report.rows_rejected,
+                quarantine_path=None,
+                lake_paths=[],
+                received_at=self.now,
+            )
+            session.commit()
+
+
+def ingest_paths(
+    settings: Settings,
+    paths: Iterable[Path],
+    *,
+    now: datetime,
+    dry_run: bool = False,
+    progress: Callable[[Path], None] | None = None,
+) -> list[FileReport]:
+    """Ingest (or, with ``dry_run``, only check) every file under ``paths``, register first."""
+    intake = Intake(settings, now=now, dry_run=dry_run)
+    reports = []
+    for path in ordered(read.input_files(paths)):
+        if progress:
+            progress(path)
+        reports.append(intake.ingest(path))
+    if not dry_run and any(r.status == "ingested" for r in reports):
+        suite.render_data_docs(settings)
+    return reports
+
+
+def _top_reasons(checked: rules.Checked, source: Source, limit: int = 3) -> list[str]:
+    """The most frequent quarantine reasons, e.g. '减员人数应为不小于0的整数（12行）'."""
+    by_rule = {r.id: r for r in rules.rules_for(source)}
+    counts = Counter({rule_id: n for rule_id, n in checked.counts.items() if n})
+    return [f"{by_rule[rule_id].message}（{n}行）" for rule_id, n in counts.most_common(limit)]
+
+
+def _guess_source_name(path: Path) -> str:
+    for parent in path.parents:
+        guess = _source_of_folder(parent.name)
+        if guess is not None:
+            return guess.name
+    return "unknown"
+
+
+def _local(moment: datetime, settings: Settings) -> str:
+    return moment.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,3 @@
+from layoffwatch.cli import app
+
+app()

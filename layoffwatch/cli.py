@@ -1,0 +1,295 @@
+"""The ``layoffwatch`` command: the only place besides flows/ that reads the clock.
+
+Every command turns a ``UserError`` into one red sentence and exit code 2; anything else is a
+bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from layoffwatch.errors import UserError
+from layoffwatch.settings import Settings, load_settings
+
+app = typer.Typer(
+    name="layoffwatch",
+    help="Mass-layoff (规模性失业) early warning: ingest, validate, and (later) score and alert.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
+quarantine_app = typer.Typer(help="Rows held back by validation, with the rule they failed.", no_args_is_help=True)
+batches_app = typer.Typer(help="Ingestion batches (one per file, keyed by content hash).", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks at province scale; measured figures, not tests.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(quarantine_app, name="quarantine")
+app.add_typer(batches_app, name="batches")
+app.add_typer(bench_app, name="bench")
+
+console = Console()
+err_console = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def for_people(fn: F) -> F:
+    """Run a command, turning a user's mistake into one sentence and exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except UserError as exc:
+            err_console.print(f"[bold red]错误[/]: {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def settings() -> Settings:
+    return load_settings()
+
+
+def now(cfg: Settings) -> datetime:
+    return datetime.now(cfg.tz)
+
+
+def print_json(value: object) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# ingest / validate
+
+
+def _file_table(reports: list[Any], title: str) -> Table:
+    table = Table(title=title, show_lines=False)
+    for header in ("文件", "数据源", "状态", "读取", "有效", "隔离", "拒收", "原因"):
+        table.add_column(header, overflow="fold")
+    for r in reports:
+        style = {"rejected": "red", "duplicate": "dim"}.get(r.status, "")
+        table.add_row(
+            str(r.path),
+            r.source or "-",
+            r.status_zh,
+            str(r.rows_read),
+            str(r.rows_valid),
+            str(r.rows_quarantined),
+            str(r.rows_rejected) if r.status != "rejected" else "整份",
+            "；".join(r.reasons) or "-",
+            style=style,
+        )
+    return table
+
+
+def _run_intake(paths: list[Path], *, dry_run: bool, as_json: bool) -> None:
+    from expectations.intake import ingest_paths
+
+    cfg = settings()
+    with console.status("正在读取和校验…", spinner="dots") as status:
+        reports = ingest_paths(
+            cfg, paths, now=now(cfg), dry_run=dry_run, progress=lambda p: status.update(f"正在处理 {p}")
+        )
+    if as_json:
+        print_json([r.as_dict() for r in reports])
+        return
+    console.print(_file_table(reports, "校验结果（未写入）" if dry_run else "导入结果"))
+    total_q = sum(r.rows_quarantined for r in reports)
+    if total_q and not dry_run:
+        console.print(f"共隔离 {total_q} 行；用 [bold]layoffwatch quarantine list[/] 查看原因。")
+
+
+PathsArg = Annotated[list[Path], typer.Argument(help="Files or folders (folders are read recursively).")]
+
+
+@app.command()
+@for_people
+def ingest(paths: PathsArg, as_json: JsonOption = False) -> None:
+    """Ingest files: valid rows to the lake, failed rows to quarantine, a table per file."""
+    _run_intake(paths, dry_run=False, as_json=as_json)
+
+
+@app.command()
+@for_people
+def validate(paths: PathsArg, as_json: JsonOption = False) -> None:
+    """Dry run: read and validate files, report per file, write nothing."""
+    _run_intake(paths, dry_run=True, as_json=as_json)
+
+
+# ---------------------------------------------------------------------------------------------
+# quarantine and batches
+
+
+@quarantine_app.command("list")
+@for_people
+def quarantine_list(
+    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Batches with quarantined rows: file, source, how many rows, the main reasons."""
+    from layoffwatch import views
+
+    rows = views.quarantine_batches(settings(), source=source)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title="隔离数据")
+    for header in ("批次", "数据源", "文件", "导入时间", "隔离行数", "主要原因"):
+        table.add_column(header, overflow="fold")
+    for row in rows:
+        table.add_row(
+            row["batch_id"][:12], row["source"], row["file_name"], row["received_at"],
+            str(row["rows_quarantined"]), "；".join(row["top_reasons"]),
+        )
+    console.print(table)
+
+
+@quarantine_app.command("show")
+@for_people
+def quarantine_show(
+    batch: Annotated[str, typer.Argument(help="Batch id (the first characters are enough).")],
+    limit: Annotated[int, typer.Option(help="At most this many rows.")] = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """The quarantined rows of one batch: row number, the rule failed, the original values."""
+    from layoffwatch import views
+
+    frame = views.quarantine_rows(settings(), batch, limit=limit)
+    if as_json:
+        print_json(frame.to_dicts())
+        return
+    table = Table(title=f"批次 {batch} 的隔离行")
+    for name in frame.columns:
+        table.add_column(name, overflow="fold", max_width=40)
+    for row in frame.iter_rows():
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)
+
+
+@batches_app.command("list")
+@for_people
+def batches_list(
+    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+    limit: Annotated[int, typer.Option(help="Newest first, at most this many.")] = 100,
+    as_json: JsonOption = False,
+) -> None:
+    """Ingestion batches, newest first."""
+    from layoffwatch import views
+
+    rows = views.batch_rows(settings(), source=source, limit=limit)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title="导入批次")
+    for header in ("批次", "数据源", "文件", "状态", "读取", "有效", "隔离", "导入时间", "原因"):
+        table.add_column(header, overflow="fold")
+    for r in rows:
+        table.add_row(
+            r["batch_id"][:12], r["source"], r["file_name"], r["status"], str(r["rows_read"]),
+            str(r["rows_valid"]), str(r["rows_quarantined"]), r["received_at"], r["reason"] or "",
+        )
+    console.print(table)
+
+
+# ---------------------------------------------------------------------------------------------
+# generate, db, demo, bench
+
+
+@app.command()
+@for_people
+def generate(
+    out: Annotated[Path, typer.Option(help="Folder to write landing/ (the inputs) and truth/ (never read by the pipeline).")],
+    enterprises: Annotated[int, typer.Option(min=1, help="How many enterprises.")] = 3000,
+    months: Annotated[int, typer.Option(min=1, max=120, help="How many months of history.")] = 24,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 7,
+    end: Annotated[str | None, typer.Option(help="Last day of data, YYYY-MM-DD (default: yesterday).")] = None,
+    error_rate: Annotated[float, typer.Option(min=0.0, max=0.5, help="Share of rows with a realistic export mistake.")] = 0.0005,
+) -> None:
+    """Write a synthetic city in the contract's formats, with its ground truth kept apart."""
+    cfg = settings()
+    last_day = _parse_day(end, "--end") if end else now(cfg).date() - timedelta(days=1)
+    _generate_with_progress(
+        out, enterprises=enterprises, months=months, seed=seed, end=last_day, error_rate=error_rate
+    )
+    console.print(f"已生成 {enterprises} 家企业 × {months} 个月的数据：{out / 'landing'}（真实答案在 {out / 'truth'}，流水线不读取）")
+
+
+def _generate_with_progress(out: Path, **kwargs: Any) -> Any:
+    from rich.progress import Progress
+
+    from sources.synthetic import generate_city
+
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("生成合成城市", total=None)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=f"生成合成城市：{stage}", completed=done, total=total)
+
+        return generate_city(out, progress=progress, **kwargs)
+
+
+def _parse_day(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"{option} {text!r} is not a date; expected YYYY-MM-DD, e.g. 2025-12-31.") from None
+
+
+@db_app.command("upgrade")
+@for_people
+def db_upgrade() -> None:
+    """Apply pending database migrations (also done automatically on first use)."""
+    from store import db
+
+    head = db.upgrade(settings())
+    console.print(f"数据库已是最新版本：{head}")
+
+
+@app.command()
+@for_people
+def demo(
+    enterprises: Annotated[int, typer.Option(min=50, help="How many enterprises.")] = 3000,
+    months: Annotated[int, typer.Option(min=3, help="How many months of history.")] = 24,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+) -> None:
+    """Generate a small city (3,000 enterprises × 24 months), ingest it, print the summary."""
+    from layoffwatch import demo as demo_run
+
+    cfg = settings()
+    demo_run.run(cfg, console, enterprises=enterprises, months=months, seed=seed, now=now(cfg))
+
+
+@bench_app.command("ingest")
+@for_people
+def bench_ingest(
+    enterprises: Annotated[int, typer.Option(min=100)] = 1_000_000,
+    months: Annotated[int, typer.Option(min=1)] = 24,
+    seed: Annotated[int, typer.Option()] = 7,
+    data: Annotated[Path, typer.Option(help="Where the generated city is kept and reused.")] = Path("bench-data"),
+    as_json: JsonOption = False,
+) -> None:
+    """Generate (or reuse) a city and time its whole ingest: read, validate, write, peak RSS."""
+    from layoffwatch import bench
+
+    cfg = settings()
+    result = bench.ingest(
+        cfg, console, enterprises=enterprises, months=months, seed=seed, data=data, now=now(cfg)
+    )
+    if as_json:
+        print_json(result)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
