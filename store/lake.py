@@ -1,0 +1,119 @@
+"""The lake: validated rows as Parquet, one file per (source, month, batch), append-only.
+
+Layout: ``<home>/lake/<source>/month=YYYY-MM/<batch_id>.parquet``, the month being that of the
+source's ``time_column`` (in the column's own timezone for datetimes). Every row carries
+bookkeeping columns: ``_batch`` (content hash of the file it came from), ``_received_at`` (when
+that file was ingested, UTC) and ``_row`` (its row number in the file). A file name is its batch
+id, so appending a batch twice writes nothing new. Reads are lazy and typed by the source's
+declared schema; by default a later row with the same natural key supersedes an earlier one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+
+from layoffwatch.settings import Settings
+from sources.schema import Source
+from store.parquet import write_atomically
+
+BATCH, RECEIVED_AT, ROW = "_batch", "_received_at", "_row"
+BOOKKEEPING = pl.Schema({BATCH: pl.String(), RECEIVED_AT: pl.Datetime("us", "UTC"), ROW: pl.Int64()})
+MONTH = "month"
+
+
+def schema(source: Source) -> pl.Schema:
+    """The schema of the source's rows in the lake: its declared columns, then the bookkeeping."""
+    return pl.Schema({**source.polars_schema, **BOOKKEEPING})
+
+
+def folder(settings: Settings, source: Source) -> Path:
+    return settings.lake / source.name
+
+
+def append(
+    settings: Settings, source: Source, frame: pl.DataFrame, *, batch_id: str, received_at: datetime
+) -> list[Path]:
+    """Add one batch's validated rows to the lake; returns the batch's files, one per month.
+
+    ``frame`` has the source's columns and, if the reader numbered them, ``_row`` (otherwise rows
+    are numbered 1, 2, ... in frame order). Months already written for this batch are left as
+    they are, so a repeated or resumed append writes only what is missing.
+    """
+    if received_at.tzinfo is None:
+        raise ValueError("received_at must be timezone-aware")
+    if frame.is_empty():
+        return []
+    rows = _with_bookkeeping(source, frame, batch_id=batch_id, received_at=received_at)
+    months = rows.get_column(source.time_column)
+    if months.null_count():
+        raise ValueError(f"{source.name}: {months.null_count()} row(s) without {source.time_column}")
+    paths = []
+    for (month,), part in rows.group_by(_month(source).alias(MONTH), maintain_order=True):
+        path = folder(settings, source) / f"{MONTH}={month}" / f"{batch_id}.parquet"
+        if not path.exists():
+            write_atomically(part.sort(ROW), path)
+        paths.append(path)
+    return sorted(paths)
+
+
+def files(settings: Settings, source: Source) -> list[Path]:
+    """Every Parquet file of the source in the lake, oldest month first."""
+    return sorted(folder(settings, source).glob(f"{MONTH}=*/*.parquet"))
+
+
+def scan(settings: Settings, source: Source, *, history: bool = False) -> pl.LazyFrame:
+    """The source's rows in the lake, lazily, typed by ``schema(source)``.
+
+    ``history=False``: one row per natural key (``source.key``), the latest received (ties go to
+    the later batch id, then the later row number). ``history=True``: every version ever received.
+    An empty lake gives an empty frame with the same schema. Files written before a column was
+    added to the source's declaration read that column as null.
+    """
+    paths = files(settings, source)
+    if not paths:
+        return pl.LazyFrame(schema=schema(source))
+    rows = pl.scan_parquet(
+        paths,
+        schema=schema(source),
+        hive_partitioning=False,
+        missing_columns="insert",  # a column declared after a file was written reads as null
+        extra_columns="ignore",  # a column no longer declared is not read
+    )
+    if history:
+        return rows
+    return rows.sort(RECEIVED_AT, BATCH, ROW).unique(
+        subset=list(source.key), keep="last", maintain_order=False
+    )
+
+
+def last_periods(settings: Settings, source: Source) -> pl.DataFrame:
+    """One row per (uscc): the latest month of the monthly source in the lake, as ``last_period``."""
+    if not source.monthly:
+        raise ValueError(f"{source.name} is not a monthly source")
+    return (
+        scan(settings, source, history=True)
+        .group_by("uscc")
+        .agg(pl.col(source.time_column).max().alias("last_period"))
+        .collect()
+    )
+
+
+def _with_bookkeeping(
+    source: Source, frame: pl.DataFrame, *, batch_id: str, received_at: datetime
+) -> pl.DataFrame:
+    row = (
+        pl.col(ROW).cast(pl.Int64) if ROW in frame.columns else pl.int_range(1, pl.len() + 1, dtype=pl.Int64)
+    )
+    return frame.select(
+        *(pl.col(name).cast(dtype) for name, dtype in source.polars_schema.items()),
+        pl.lit(batch_id, pl.String).alias(BATCH),
+        pl.lit(received_at).dt.convert_time_zone("UTC").cast(BOOKKEEPING[RECEIVED_AT]).alias(RECEIVED_AT),
+        row.alias(ROW),
+    )
+
+
+def _month(source: Source) -> pl.Expr:
+    return pl.col(source.time_column).dt.strftime("%Y-%m")
