@@ -36,8 +36,8 @@ class FileReport:
 
     path: Path
     status: str  # ingested | duplicate | rejected | checked (dry run)
+    batch_id: str  # the file's content hash
     source: str | None = None
-    batch_id: str | None = None
     rows_read: int = 0
     rows_valid: int = 0
     rows_quarantined: int = 0
@@ -121,7 +121,7 @@ class Intake:
             earlier = batches.find_batch(session, batch_id)
         if earlier is not None and earlier.status == "ingested":
             return FileReport(
-                path, "duplicate", earlier.source, batch_id, rows_read=earlier.rows_read,
+                path, "duplicate", batch_id, earlier.source, rows_read=earlier.rows_read,
                 reasons=[f"与 {earlier.file_name}（{_local(earlier.received_at, self.settings)}导入）内容相同"],
             )
         seconds: dict[str, float] = {}
@@ -129,7 +129,7 @@ class Intake:
         try:
             raw = read.read_file(path)
         except FileRejected as rejected:
-            report = FileReport(path, "rejected", batch_id=batch_id, reasons=[rejected.reason])
+            report = FileReport(path, "rejected", batch_id, _guess_source_name(path), reasons=[rejected.reason])
             report.seconds = {"read": time.perf_counter() - started}
             if not self.dry_run:
                 self._record_rejection(report)
@@ -148,15 +148,16 @@ class Intake:
 
         started = time.perf_counter()
         result = suite.run_suite(
-            self.settings, raw.frame, source, now=self.now, known_uscc=known, batch_id=raw.content_hash
+            self.settings, raw.frame, source, now=self.now, known_uscc=known, batch_id=raw.content_hash,
+            previous_periods=previous,
         )
         seconds["gx"] = time.perf_counter() - started
 
         report = FileReport(
             raw.path,
             "checked" if self.dry_run else "ingested",
-            source.name,
             raw.content_hash,
+            source.name,
             rows_read=raw.frame.height,
             rows_valid=checked.valid.height,
             rows_quarantined=checked.quarantine.height,
@@ -222,7 +223,7 @@ class Intake:
             batches.record_batch(
                 session,
                 id=report.batch_id,
-                source=report.source or _guess_source_name(report.path),
+                source=report.source or "unknown",
                 file_name=report.path.name,
                 file_path=str(report.path),
                 format=report.path.suffix.lstrip(".").lower() or "unknown",
@@ -240,6 +241,14 @@ class Intake:
             session.commit()
 
 
+def landing_files(settings: Settings, paths: list[Path] | None = None) -> list[Path]:
+    """Files to take, register first: ``paths`` if given, else everything in the landing folder."""
+    if paths is None:
+        settings.landing.mkdir(parents=True, exist_ok=True)
+        paths = [settings.landing]
+    return ordered(read.input_files(paths))
+
+
 def ingest_paths(
     settings: Settings,
     paths: Iterable[Path],
@@ -251,7 +260,7 @@ def ingest_paths(
     """Ingest (or, with ``dry_run``, only check) every file under ``paths``, register first."""
     intake = Intake(settings, now=now, dry_run=dry_run)
     reports = []
-    for path in ordered(read.input_files(paths)):
+    for path in landing_files(settings, list(paths)):
         if progress:
             progress(path)
         reports.append(intake.ingest(path))
@@ -267,12 +276,12 @@ def _top_reasons(checked: rules.Checked, source: Source, limit: int = 3) -> list
     return [f"{by_rule[rule_id].message}（{n}行）" for rule_id, n in counts.most_common(limit)]
 
 
-def _guess_source_name(path: Path) -> str:
+def _guess_source_name(path: Path) -> str | None:
     for parent in path.parents:
         guess = _source_of_folder(parent.name)
         if guess is not None:
             return guess.name
-    return "unknown"
+    return None
 
 
 def _local(moment: datetime, settings: Settings) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import polars as pl
 from sqlmodel import Session, col, select
@@ -13,7 +14,7 @@ from store import db, quarantine
 from store.tables import IngestionBatch
 
 
-def _row(batch: IngestionBatch, settings: Settings) -> dict[str, object]:
+def _row(batch: IngestionBatch, settings: Settings) -> dict[str, Any]:
     return {
         "batch_id": batch.id,
         "source": batch.source,
@@ -29,7 +30,7 @@ def _row(batch: IngestionBatch, settings: Settings) -> dict[str, object]:
     }
 
 
-def batch_rows(settings: Settings, *, source: str | None = None, limit: int = 100) -> list[dict[str, object]]:
+def batch_rows(settings: Settings, *, source: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
     """Ingestion batches, newest first."""
     with Session(db.engine_for(settings)) as session:
         query = select(IngestionBatch).order_by(col(IngestionBatch.received_at).desc()).limit(limit)
@@ -38,7 +39,7 @@ def batch_rows(settings: Settings, *, source: str | None = None, limit: int = 10
         return [_row(b, settings) for b in session.exec(query)]
 
 
-def quarantine_batches(settings: Settings, *, source: str | None = None) -> list[dict[str, object]]:
+def quarantine_batches(settings: Settings, *, source: str | None = None) -> list[dict[str, Any]]:
     """Batches that have quarantined rows, newest first, with their three most frequent reasons."""
     with Session(db.engine_for(settings)) as session:
         query = (

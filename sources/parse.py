@@ -90,8 +90,10 @@ def _datetime(name: str) -> pl.Expr:
         [text.str.strptime(pl.Datetime("us"), f, strict=False) for f in DATETIME_FORMATS]
         + [_date(name).cast(pl.Datetime("us"))]
     ).dt.replace_time_zone(TZ, ambiguous="earliest", non_existent="null")
+    # 'Z' is how many systems write UTC; chrono's %z wants an explicit offset.
+    offset_text = text.str.replace(r"Z$", "+00:00")
     zoned = pl.coalesce(
-        [text.str.strptime(pl.Datetime("us", "UTC"), f, strict=False) for f in ZONED_DATETIME_FORMATS]
+        [offset_text.str.strptime(pl.Datetime("us", "UTC"), f, strict=False) for f in ZONED_DATETIME_FORMATS]
     ).dt.convert_time_zone(TZ)
     return pl.coalesce([zoned, naive])
 

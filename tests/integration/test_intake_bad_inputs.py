@@ -142,11 +142,11 @@ CASES = [
          quarantined_rules={ROW + 1: "read"}),
     Case("truncated csv", "si_changes", "truncated.csv", text(si_rows()[:-9]), "ingested", valid=4,
          quarantined_rules={ROW + 4: "read"}),
-    # Four UTF-8 rows, then one whose full-width digits were written in GB18030 by another tool.
-    Case("mixed encoding", "si_changes", "mixed.csv",
-         lambda: si_rows().rsplit("\n", 2)[0].encode("utf-8") + "\n".encode()
-         + f"{KNOWN[4]},2025-12-05,1,0,１４\n".encode("gb18030"),
-         "ingested", valid=4, quarantined_rules={ROW + 4: "read"}),
+    # Three posts exported in UTF-8, then one appended by another tool in GB18030.
+    Case("mixed encoding", "sentiment", "mixed.csv",
+         lambda: ("编号,发布时间,渠道,内容\n" + "".join(f"M{i},2025-12-0{i} 10:00,网络,第{i}机械今天发工资了\n" for i in (1, 2, 3))).encode("utf-8")
+         + "M4,2025-12-04 10:00,网络,第4机械拖欠工资三个月\n".encode("gb18030"),
+         "ingested", valid=3, quarantined_rules={ROW + 3: "read"}),
     Case("extra columns are ignored", "si_changes", "extra.csv",
          text(SI_HEADER.replace("\n", ",经办人\n") + "".join(f"{line},张三\n" for line in si_rows().splitlines()[1:])),
          "ingested", valid=5),

@@ -53,10 +53,11 @@ def test_empty_and_blank_cells_are_null() -> None:
 
 
 def test_naive_datetimes_are_asia_shanghai_and_offsets_are_honoured() -> None:
-    got = parse(Kind.DATETIME, ["2025-12-03 14:05:00", "2025/12/3 9:05", "2025-12-03T06:05:00+00:00", "2025年12月3日 14:05"])
+    got = parse(Kind.DATETIME, ["2025-12-03 14:05:00", "2025/12/3 9:05", "2025-12-03T06:05:00+00:00", "2025年12月3日 14:05", "2025-12-03T06:05:00Z"])
     assert got == [
         datetime(2025, 12, 3, 14, 5, tzinfo=TZ),
         datetime(2025, 12, 3, 9, 5, tzinfo=TZ),
+        datetime(2025, 12, 3, 14, 5, tzinfo=TZ),
         datetime(2025, 12, 3, 14, 5, tzinfo=TZ),
         datetime(2025, 12, 3, 14, 5, tzinfo=TZ),
     ]
