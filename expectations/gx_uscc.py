@@ -22,13 +22,10 @@ from great_expectations.expectations.metrics.map_metric_provider import (
     column_condition_partial,
 )
 
-from sources.uscc import ALPHABET, WEIGHTS
+from sources.uscc import ALPHABET, valid_block
 
 CODE_LENGTH = 18
 SHAPE = f"[{ALPHABET}]{{{CODE_LENGTH}}}"
-_VALUE = np.full(256, -1, dtype=np.int64)
-_VALUE[np.frombuffer(ALPHABET.encode("ascii"), dtype=np.uint8)] = np.arange(len(ALPHABET))
-_WEIGHTS = np.asarray(WEIGHTS, dtype=np.int64)
 
 
 def valid_codes(codes: pd.Series) -> pd.Series:
@@ -43,9 +40,7 @@ def valid_codes(codes: pd.Series) -> pd.Series:
     valid = np.zeros(len(text) + 1, dtype=bool)  # the extra last slot answers for nulls (-1)
     if shaped.any():
         block = "".join(text[shaped].tolist()).encode("ascii")
-        values = _VALUE[np.frombuffer(block, dtype=np.uint8).reshape(-1, CODE_LENGTH)]
-        expected = (31 - (values[:, : CODE_LENGTH - 1] @ _WEIGHTS) % 31) % 31
-        valid[: len(text)][shaped] = values[:, CODE_LENGTH - 1] == expected
+        valid[: len(text)][shaped] = valid_block(block)
     return pd.Series(valid[positions], index=codes.index)
 
 

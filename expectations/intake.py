@@ -20,14 +20,16 @@ import polars as pl
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from expectations import rules, suite
+from expectations import evidence, rules, suite
 from layoffwatch.errors import FileRejected
 from layoffwatch.settings import Settings
 from sources import read
 from sources.schema import INGEST_ORDER, SOURCES, Source
 from store import batches, db, enterprises, lake, quarantine
 
-STAGES = ("read", "check", "gx", "write")
+# parse: cell text -> typed values and the evidence every rule reads (sources.parse via
+# expectations.evidence); check: the Polars rules; gx: the same rules in Great Expectations.
+STAGES = ("read", "parse", "check", "gx", "write")
 
 
 @dataclass
@@ -143,13 +145,17 @@ class Intake:
         previous = lake.last_periods(self.settings, source) if source.monthly else None
 
         started = time.perf_counter()
-        checked = rules.check(raw.frame, source, now=self.now, known_uscc=known, previous_periods=previous)
+        facts = evidence.evidence(raw.frame.lazy(), source, known_uscc=known, previous_periods=previous).collect()
+        seconds["parse"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        checked = rules.check(raw.frame, source, now=self.now, facts=facts)
         seconds["check"] = time.perf_counter() - started
 
         started = time.perf_counter()
         result = suite.run_suite(
             self.settings, raw.frame, source, now=self.now, known_uscc=known, batch_id=raw.content_hash,
-            previous_periods=previous,
+            previous_periods=previous, evidence_frame=checked.evidence,
         )
         seconds["gx"] = time.perf_counter() - started
 

@@ -80,6 +80,7 @@ class Checked:
     quarantine: pl.DataFrame
     counts: dict[str, int]
     warnings: dict[str, int]
+    evidence: pl.DataFrame  # what the rules read; handed to ``suite.run_suite`` so it is built once
 
 
 def rules_for(source: Source) -> tuple[Rule, ...]:
@@ -154,20 +155,26 @@ def check(
     now: datetime,
     known_uscc: pl.Series | None = None,
     previous_periods: pl.DataFrame | None = None,
+    facts: pl.DataFrame | None = None,
 ) -> Checked:
     """Split a raw frame (strings as read, plus ``_row`` and ``_problem``) into valid and quarantined rows.
 
     ``now`` (timezone-aware) bounds the not-in-future rules; ``known_uscc`` (the enterprise
     register) enables the known-enterprise rule; ``previous_periods`` (uscc, last_period in the
     lake) extends the monthly-continuity warning across files. One lazy Polars plan, no row loop.
+    ``facts`` is the evidence frame when the caller has already built it (``evidence.evidence``).
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     rules = rules_for(source)
     flags = [f"__failed_{i}" for i in range(len(rules))]
     raw_columns = [name for name in source.names if name in raw.columns]
+    if facts is None:
+        facts = evidence.evidence(
+            raw.lazy(), source, known_uscc=known_uscc, previous_periods=previous_periods
+        ).collect()
     marked = (
-        evidence.evidence(raw.lazy(), source, known_uscc=known_uscc, previous_periods=previous_periods)
+        facts.lazy()
         .with_columns(evidence.failed(rule, source, now=now).alias(flag) for rule, flag in zip(rules, flags, strict=True))
         .with_columns(
             pl.any_horizontal([pl.col(f) for r, f in zip(rules, flags, strict=True) if r.is_error] or [pl.lit(False)])
@@ -200,4 +207,4 @@ def check(
             ignore_nulls=True,
         ).alias("_reason"),
     )
-    return Checked(valid=valid, quarantine=quarantine, counts=counts, warnings=warnings)
+    return Checked(valid=valid, quarantine=quarantine, counts=counts, warnings=warnings, evidence=facts)
