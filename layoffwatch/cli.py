@@ -285,7 +285,8 @@ def bench_ingest(
 
     cfg = settings()
     result = bench.ingest(
-        cfg, console, enterprises=enterprises, months=months, seed=seed, data=data, now=now(cfg)
+        cfg, err_console if as_json else console,
+        enterprises=enterprises, months=months, seed=seed, data=data, now=now(cfg),
     )
     if as_json:
         print_json(result)

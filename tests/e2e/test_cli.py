@@ -115,6 +115,18 @@ def test_a_user_mistake_is_one_sentence_and_exit_code_2(
     assert "Traceback" not in result.output + result.stderr
 
 
+def test_bench_ingest_reports_every_stage_and_the_targets(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["bench", "ingest", "--enterprises", "150", "--months", "2", "--data", str(tmp_path / "bench"), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    assert figures["rows"] > 0 and figures["files"] > 0
+    assert set(figures["stage_seconds"]) == {"read", "parse", "check", "gx", "write", "data_docs"}
+    assert 0 < figures["gx_share"] < 1 and figures["peak_rss_gb"] > 0
+    assert {"total_met", "peak_rss_met", "validate_share_met"} <= set(figures["targets"])
+
+
 def test_the_readme_holds_exactly_two_setup_commands_and_ci_runs_the_test_one() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     commands = re.findall(r"```bash\n(.+?)\n```", readme, flags=re.S)
