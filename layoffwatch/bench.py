@@ -39,11 +39,12 @@ def ensure_city(data: Path, console: Console, *, enterprises: int, months: int, 
         return city, None
     console.print(f"生成 {enterprises:,} 家企业 × {months} 个月的数据到 {city} …")
     started = time.perf_counter()
+    # Output captured: stdout is for the figures (--json); a failure here is a bug, with its traceback.
     subprocess.run(
         [sys.executable, "-m", "layoffwatch", "generate", "--out", str(city), "--enterprises", str(enterprises),
          "--months", str(months), "--seed", str(seed), "--end", end_day],
         check=True,
-        stdout=sys.stderr,  # keep stdout for the figures (--json)
+        capture_output=True,
     )
     return city, time.perf_counter() - started
 

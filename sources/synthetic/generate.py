@@ -79,6 +79,10 @@ class _Writer:
     counters: Counter[str] = field(default_factory=Counter)
 
     def write(self, frame: pl.DataFrame, source: Source, stem: str, title: str | None) -> None:
+        if frame.is_empty():
+            # Nothing reported yet for this month (e.g. every row's reported_on is after ``end``):
+            # source systems send no file rather than a header-only one.
+            return
         index = self.counters[source.name]
         self.counters[source.name] += 1
         fmt = rotation(source, index, rows=min(frame.height, PART_ROWS), seed=self.seed, title=title)
