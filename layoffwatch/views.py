@@ -8,8 +8,10 @@ from typing import Any
 import polars as pl
 from sqlmodel import Session, col, select
 
+from expectations.rules import rules_for
 from layoffwatch.errors import UserError
 from layoffwatch.settings import Settings
+from sources.schema import SOURCES
 from store import db, quarantine
 from store.tables import IngestionBatch
 
@@ -53,11 +55,10 @@ def quarantine_batches(settings: Settings, *, source: str | None = None) -> list
     rows = []
     for batch in found:
         frame = quarantine.read(settings, batch.id)
-        reasons: Counter[str] = Counter(
-            frame.select(pl.col("_reason").str.split("；").explode())["_reason"].to_list()
-        )
+        by_rule: Counter[str] = Counter(frame.select(pl.col("_rules").explode())["_rules"].to_list())
+        messages = {r.id: r.message for r in rules_for(SOURCES[batch.source])}
         row = _row(batch, settings)
-        row["top_reasons"] = [f"{text}（{n}行）" for text, n in reasons.most_common(3)]
+        row["top_reasons"] = [f"{messages.get(rule, rule)}（{n}行）" for rule, n in by_rule.most_common(3)]
         rows.append(row)
     return rows
 
