@@ -1,8 +1,10 @@
-"""A million rows are checked in seconds, and GX still counts what Polars counts at that size."""
+"""At a million rows, chunked through Great Expectations, GX still counts what Polars counts.
+
+Speed is measured by ``layoffwatch bench ingest``, not asserted here.
+"""
 
 from __future__ import annotations
 
-import time
 from datetime import date
 
 import numpy as np
@@ -38,12 +40,9 @@ def million_changes() -> tuple[pl.DataFrame, pl.Series]:
     return frame, codes.head(19_000)
 
 
-def test_a_million_rows_are_checked_in_seconds_with_the_same_counts_in_gx(tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_a_million_rows_in_chunks_give_the_same_counts_in_gx_as_in_polars(tmp_path_factory: pytest.TempPathFactory) -> None:
     frame, register = million_changes()
-    started = time.perf_counter()
     checked = check(frame, SI_CHANGES, now=NOW, known_uscc=register)
-    seconds = time.perf_counter() - started
-    assert seconds < 10, f"check took {seconds:.1f}s"
     assert checked.valid.height + checked.quarantine.height == ROWS
     assert checked.counts["si_changes.removed.min"] > 0 and checked.counts["si_changes.unique_key"] > 0
 
