@@ -209,7 +209,16 @@ SENTIMENT_CASES = [
          "ingested", valid=1, quarantined_rules={ROW: "allowed_values", ROW + 1: "min"}),
 ]
 
-ALL_CASES = CASES + REGISTER_CASES + SENTIMENT_CASES
+OUTCOME_CASES = [
+    Case("verification outcome outside the list", "核查结果", "outcomes.csv",
+         text("统一社会信用代码,核查日期,核查结果,涉及人数,备注\n"
+              + f"{KNOWN[0]},2025年12月5日,规模裁员,35,现场核实\n"
+              + f"{KNOWN[1]},2025-12-06,待定,,\n"
+              + f"{KNOWN[2]},20251207,未裁员,0,季节性返乡\n"),
+         "ingested", valid=2, quarantined_rules={ROW + 1: "allowed_values"}),
+]
+
+ALL_CASES = CASES + REGISTER_CASES + SENTIMENT_CASES + OUTCOME_CASES
 
 
 @pytest.fixture
