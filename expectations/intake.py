@@ -24,7 +24,7 @@ from expectations import evidence, rules, suite
 from layoffwatch.errors import FileRejected
 from layoffwatch.settings import Settings
 from sources import read
-from sources.schema import INGEST_ORDER, SOURCES, Source
+from sources.schema import INGEST_ORDER, Source
 from store import batches, db, enterprises, lake, quarantine
 
 # parse: cell text -> typed values and the evidence every rule reads (sources.parse via
@@ -54,6 +54,8 @@ class FileReport:
     def status_zh(self) -> str:
         return self.STATUS_ZH[self.status]
 
+    TABLE_COLUMNS = ("path", "source", "status", "rows_read", "rows_valid", "rows_quarantined")
+
     def as_dict(self) -> dict[str, object]:
         return {
             "path": str(self.path),
@@ -80,23 +82,17 @@ def file_hash(path: Path) -> str:
 
 
 def ordered(files: Iterable[Path]) -> list[Path]:
-    """Files with the enterprise register first, so references to new enterprises resolve."""
+    """Files with the enterprise register first, so references to new enterprises resolve.
+
+    The source is the one the reader takes from the folder name; files it must recognise from
+    their headers come last.
+    """
 
     def rank(path: Path) -> tuple[int, str]:
-        for parent in path.parents:
-            guess = _source_of_folder(parent.name)
-            if guess is not None:
-                return INGEST_ORDER.index(guess.name), str(path)
-        return len(INGEST_ORDER), str(path)
+        source = read.source_from_folder(path)
+        return (INGEST_ORDER.index(source.name) if source else len(INGEST_ORDER)), str(path)
 
     return sorted(files, key=rank)
-
-
-def _source_of_folder(name: str) -> Source | None:
-    for source in SOURCES.values():
-        if name == source.name or name in source.folder_aliases:
-            return source
-    return None
 
 
 class Intake:
@@ -110,11 +106,29 @@ class Intake:
         self.dry_run = dry_run
         self.engine: Engine = db.engine_for(settings)
         self._known: pl.Series | None = None
+        self._last_periods: dict[str, pl.DataFrame] = {}
 
     def known_uscc(self) -> pl.Series:
         if self._known is None:
             self._known = enterprises.known_uscc(self.engine)
         return self._known
+
+    def last_periods(self, source: Source) -> pl.DataFrame:
+        """(uscc, last_period) of a monthly source: read from the lake once, then kept up to date.
+
+        Rescanning the lake for every file would read the whole history again per monthly file.
+        """
+        if source.name not in self._last_periods:
+            self._last_periods[source.name] = lake.last_periods(self.settings, source)
+        return self._last_periods[source.name]
+
+    def _remember_periods(self, source: Source, valid: pl.DataFrame) -> None:
+        latest = valid.group_by("uscc").agg(pl.col(source.time_column).max().alias("last_period"))
+        self._last_periods[source.name] = (
+            pl.concat([self.last_periods(source), latest], how="vertical_relaxed")
+            .group_by("uscc")
+            .agg(pl.col("last_period").max())
+        )
 
     def ingest(self, path: Path) -> FileReport:
         """Take one file; returns its report. User mistakes in the file never raise."""
@@ -131,7 +145,10 @@ class Intake:
         try:
             raw = read.read_file(path)
         except FileRejected as rejected:
-            report = FileReport(path, "rejected", batch_id, _guess_source_name(path), reasons=[rejected.reason])
+            folder_source = read.source_from_folder(path)
+            report = FileReport(
+                path, "rejected", batch_id, folder_source.name if folder_source else None, reasons=[rejected.reason]
+            )
             report.seconds = {"read": time.perf_counter() - started}
             if not self.dry_run:
                 self._record_rejection(report)
@@ -142,9 +159,8 @@ class Intake:
     def _take(self, raw: read.RawTable, seconds: dict[str, float]) -> FileReport:
         source = raw.source
         known = None if source.name == "enterprises" else self.known_uscc()
-        previous = lake.last_periods(self.settings, source) if source.monthly else None
-
         started = time.perf_counter()
+        previous = self.last_periods(source) if source.monthly else None
         facts = evidence.evidence(raw.frame.lazy(), source, known_uscc=known, previous_periods=previous).collect()
         seconds["parse"] = time.perf_counter() - started
 
@@ -189,6 +205,8 @@ class Intake:
                 self.engine, checked.valid, batch_id=raw.content_hash, now=received_at
             )
             self._known = None
+        if source.monthly:
+            self._remember_periods(source, checked.valid)
         with Session(self.engine) as session:
             batches.record_batch(
                 session,
@@ -261,16 +279,22 @@ def ingest_paths(
     *,
     now: datetime,
     dry_run: bool = False,
-    progress: Callable[[Path], None] | None = None,
+    progress: Callable[[Path, int, int], None] | None = None,
+    render_docs: bool = True,
 ) -> list[FileReport]:
-    """Ingest (or, with ``dry_run``, only check) every file under ``paths``, register first."""
+    """Ingest (or, with ``dry_run``, only check) every file under ``paths``, register first.
+
+    ``progress(path, done, total)`` is called before each file; the Data Docs are rendered once
+    at the end when anything was ingested, unless the caller renders (and times) them itself.
+    """
     intake = Intake(settings, now=now, dry_run=dry_run)
+    files = landing_files(settings, list(paths))
     reports = []
-    for path in landing_files(settings, list(paths)):
+    for done, path in enumerate(files):
         if progress:
-            progress(path)
+            progress(path, done, len(files))
         reports.append(intake.ingest(path))
-    if not dry_run and any(r.status == "ingested" for r in reports):
+    if render_docs and not dry_run and any(r.status == "ingested" for r in reports):
         suite.render_data_docs(settings)
     return reports
 
@@ -280,14 +304,6 @@ def _top_reasons(checked: rules.Checked, source: Source, limit: int = 3) -> list
     by_rule = {r.id: r for r in rules.rules_for(source)}
     counts = Counter({rule_id: n for rule_id, n in checked.counts.items() if n})
     return [f"{by_rule[rule_id].message}（{n}行）" for rule_id, n in counts.most_common(limit)]
-
-
-def _guess_source_name(path: Path) -> str | None:
-    for parent in path.parents:
-        guess = _source_of_folder(parent.name)
-        if guess is not None:
-            return guess.name
-    return None
 
 
 def _local(moment: datetime, settings: Settings) -> str:

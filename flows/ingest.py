@@ -14,7 +14,7 @@ from prefect import flow, task
 from prefect.artifacts import create_table_artifact
 
 from expectations import suite
-from expectations.intake import Intake, landing_files
+from expectations.intake import FileReport, Intake, landing_files
 from layoffwatch.settings import load_settings
 
 
@@ -39,7 +39,7 @@ def ingest(paths: list[str] | None = None) -> list[dict[str, Any]]:
         render_data_docs()
     create_table_artifact(
         key="ingest-files",
-        table=[{k: r[k] for k in ("path", "source", "status", "rows_read", "rows_valid", "rows_quarantined")} for r in reports],
+        table=[{column: r[column] for column in FileReport.TABLE_COLUMNS} for r in reports],
         description="每个文件的读取、有效、隔离行数",
     )
     return reports

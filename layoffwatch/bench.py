@@ -16,12 +16,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from expectations.intake import STAGES, FileReport, Intake, ordered
+from expectations.intake import STAGES, ingest_paths
+from layoffwatch.demo import file_progress, progress_bar
 from layoffwatch.settings import Settings
-from sources import read
 
 TARGET_SECONDS = 15 * 60
 TARGET_RSS_GB = 8.0
@@ -61,16 +60,11 @@ def ingest(settings: Settings, console: Console, *, enterprises: int, months: in
         database_url=settings.database_url if not settings.is_sqlite else f"sqlite:///{(home / 'layoffwatch.db').resolve()}",
         timezone=settings.timezone,
     )
-    files = ordered(read.input_files([city / "landing"]))
-    reports: list[FileReport] = []
     started = time.perf_counter()
-    intake = Intake(bench_settings, now=now)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
-        task = bar.add_task("导入", total=len(files))
-        for path in files:
-            bar.update(task, description=f"导入 {path.parent.name}/{path.name}")
-            reports.append(intake.ingest(path))
-            bar.advance(task)
+    with progress_bar(console) as bar:
+        reports = ingest_paths(
+            bench_settings, [city / "landing"], now=now, progress=file_progress(bar), render_docs=False
+        )
     from expectations import suite
 
     docs_started = time.perf_counter()
@@ -86,7 +80,7 @@ def ingest(settings: Settings, console: Console, *, enterprises: int, months: in
     figures: dict[str, object] = {
         "enterprises": enterprises,
         "months": months,
-        "files": len(files),
+        "files": len(reports),
         "rows": rows,
         "rows_valid": sum(r.rows_valid for r in reports),
         "rows_quarantined": sum(r.rows_quarantined for r in reports),

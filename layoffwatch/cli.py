@@ -100,7 +100,7 @@ def _run_intake(paths: list[Path], *, dry_run: bool, as_json: bool) -> None:
     cfg = settings()
     with console.status("正在读取和校验…", spinner="dots") as status:
         reports = ingest_paths(
-            cfg, paths, now=now(cfg), dry_run=dry_run, progress=lambda p: status.update(f"正在处理 {p}")
+            cfg, paths, now=now(cfg), dry_run=dry_run, progress=lambda p, done, total: status.update(f"正在处理 {p}（{done + 1}/{total}）")
         )
     if as_json:
         print_json([r.as_dict() for r in reports])

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from expectations.intake import FileReport, Intake, ordered
+from expectations.intake import FileReport, ingest_paths
 from layoffwatch.settings import Settings
-from sources import read
 from sources.synthetic import generate_city
 
 
@@ -20,20 +21,15 @@ def run(settings: Settings, console: Console, *, enterprises: int, months: int, 
     city = settings.home / "demo" / f"city-{enterprises}x{months}-seed{seed}"
     end = now.date() - timedelta(days=1)
     console.print(f"[bold]layoffwatch 演示[/]：{enterprises} 家企业 × {months} 个月，数据截至 {end}，主目录 {settings.home}")
-    with _progress(console) as bar:
+    with progress_bar(console) as bar:
         task = bar.add_task("生成合成城市", total=None)
         generate_city(
             city, enterprises=enterprises, months=months, seed=seed, end=end,
             progress=lambda stage, done, total: bar.update(task, description=f"生成：{stage}", completed=done, total=total),
         )
-        files = ordered(read.input_files([city / "landing"]))
-        task = bar.add_task("读取、校验、入湖", total=len(files))
-        intake = Intake(settings, now=now)
-        reports = []
-        for path in files:
-            bar.update(task, description=f"导入 {path.parent.name}/{path.name}")
-            reports.append(intake.ingest(path))
-            bar.advance(task)
+        reports = ingest_paths(
+            settings, [city / "landing"], now=now, progress=file_progress(bar), render_docs=False
+        )
     from expectations import suite
 
     docs = suite.render_data_docs(settings)
@@ -64,8 +60,18 @@ def summary_table(reports: list[FileReport]) -> Table:
     return table
 
 
-def _progress(console: Console) -> Progress:
+def progress_bar(console: Console) -> Progress:
     return Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=console, transient=False,
     )
+
+
+def file_progress(bar: Progress) -> Callable[[Path, int, int], None]:
+    """A progress callback for ``ingest_paths``: one bar step per file, named in the description."""
+    task = bar.add_task("读取、校验、入湖", total=None)
+
+    def step(path: Path, done: int, total: int) -> None:
+        bar.update(task, description=f"导入 {path.parent.name}/{path.name}", completed=done + 1, total=total)
+
+    return step

@@ -314,3 +314,25 @@ def test_per_file_reports_name_the_reason(home_with_register: Settings, tmp_path
     (report,) = ingest_paths(home_with_register, [path], now=NOW)
     assert isinstance(report, FileReport)
     assert any("减员人数" in reason for reason in report.reasons), report.reasons
+
+
+def _contributions(root: Path, name: str, period: str) -> Path:
+    body = "uscc,period,base_total,due,paid\n" + "".join(f"{c},{period},1000,200,200\n" for c in KNOWN)
+    return _write(Case(name, "si_contributions", name, text(body), "ingested"), root)
+
+
+@pytest.mark.parametrize("one_run", [True, False], ids=["same-run", "later-run"])
+def test_a_missing_month_is_a_warning_across_files_and_the_rows_are_kept(
+    home_with_register: Settings, tmp_path: Path, one_run: bool
+) -> None:
+    november = _contributions(tmp_path / "a", "2025-11.csv", "2025-11")
+    january = _contributions(tmp_path / "b", "2026-01.csv", "2026-01")
+    if one_run:
+        reports = ingest_paths(home_with_register, [november, january], now=NOW)
+    else:
+        reports = ingest_paths(home_with_register, [november], now=NOW) + ingest_paths(
+            home_with_register, [january], now=NOW
+        )
+    assert [r.rows_valid for r in reports] == [5, 5]
+    assert reports[0].warnings == {}
+    assert reports[1].warnings == {"si_contributions.period.monthly_continuity": 5}
