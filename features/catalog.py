@@ -1,0 +1,94 @@
+"""The model's inputs, declared once: name, signal group, monotonic direction, categorical or not.
+
+``group`` ties each feature to a reason code (``models.reasons``): reasons are computed by
+neutralising a whole group at once, because correlated features only explain together.
+``monotonic`` is +1 or -1 only where the direction is certain whatever else happens; removal
+shares are left free, because seasonal exits raise them without raising the risk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    group: str
+    monotonic: int = 0
+    categorical: bool = False
+
+
+def _f(group: str, *names: str, monotonic: int = 0, categorical: bool = False) -> list[Feature]:
+    return [Feature(n, group, monotonic, categorical) for n in names]
+
+
+FEATURES: tuple[Feature, ...] = tuple(
+    _f(
+        "removals_30d",
+        "removed_30d",
+        "removed_share_30d",
+        "max_day_removed_30d",
+        "max_day_removed_share_30d",
+        "removed_share_30d_peer_pct",
+        "removed_share_30d_vs_peers",
+    )
+    + _f(
+        "removals_90d",
+        "removed_90d",
+        "removed_share_90d",
+        "max_day_removed_90d",
+        "removal_trend_90d",
+        "removed_share_90d_peer_pct",
+        "removed_share_90d_vs_peers",
+    )
+    + _f("shrinking", "removed_share_180d", "removed_share_365d", "net_change_90d", "net_change_share_365d")
+    + _f("hiring", "added_share_30d", "added_share_90d", "added_share_180d", "added_share_365d")
+    + _f(
+        "seasonal",
+        "removed_share_30d_last_year",
+        "removed_share_30d_vs_last_year",
+        "returned_ratio_last_year",
+    )
+    + _f(
+        "contribution_arrears",
+        "contribution_arrears",
+        "contribution_arrears_months_due",
+        "contribution_arrears_months_due_peer_pct",
+        monotonic=1,
+    )
+    + _f("contribution_arrears", "arrears_months_6m", "arrears_streak", monotonic=1)
+    + _f("contribution_ratio", "paid_ratio_3m", monotonic=-1)
+    + _f("contribution_ratio", "paid_ratio_trend")
+    + _f("contribution_base", "base_change_3m")
+    + _f("payroll_late", "days_late_latest", "days_late_3m", "days_late_3m_peer_pct", monotonic=1)
+    + _f("payroll_late", "unpaid_latest")
+    + _f(
+        "wage_arrears",
+        "wage_arrears_workers",
+        "wage_arrears_amount",
+        "wage_arrears_months_6m",
+        "wage_arrears_share",
+        monotonic=1,
+    )
+    + _f("payroll_shrinking", "workers_paid_change", "paid_to_insured", "pay_per_worker_change")
+    + _f("petitions", "petition_7d", "petition_30d", "petition_90d", "collective_petitions_90d", monotonic=1)
+    + _f("police", "police_7d", "police_30d", "police_90d", monotonic=1)
+    + _f("hotline", "hotline_7d", "hotline_30d", "hotline_90d", monotonic=1)
+    + _f("online", "online_7d", "online_30d", "online_90d", "records_30d_peer_pct", "records_acceleration")
+    + _f("gatherings", "participants_90d", "max_participants_90d", monotonic=1)
+    + _f(
+        "reporting_gap",
+        "contribution_months_since_report",
+        "payroll_months_since_report",
+        "days_since_change",
+    )
+    + _f("profile", "headcount", "size_band", "age_years", "days_observed")
+    + _f("profile", "industry_section", "ownership", "chain", categorical=True)
+)
+FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
+GROUPS: tuple[str, ...] = tuple(dict.fromkeys(f.group for f in FEATURES))
+
+
+def by_group(group: str) -> tuple[Feature, ...]:
+    return tuple(f for f in FEATURES if f.group == group)

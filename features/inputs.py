@@ -1,0 +1,88 @@
+"""The lake's sources as the feature code reads them: typed lazy frames, nothing else.
+
+Features never open files themselves; they take an ``Inputs``. Tests build one from small
+hand-made frames, the pipeline from the lake (``from_lake``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from layoffwatch.settings import Settings
+from sources.schema import ENTERPRISES, OUTCOMES, PAYROLL, SENTIMENT, SI_CHANGES, SI_CONTRIBUTIONS, Source
+from store import lake
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """One lazy frame per source, with the source's declared columns (bookkeeping dropped).
+
+    ``linked_sentiment`` is one row per sentiment record that names an enterprise: uscc,
+    published_at, channel, participants, plus any category columns a text model adds later
+    (``features.sentiment`` counts whatever categories it finds).
+    """
+
+    register: pl.LazyFrame
+    changes: pl.LazyFrame
+    contributions: pl.LazyFrame
+    payroll: pl.LazyFrame
+    linked_sentiment: pl.LazyFrame
+    outcomes: pl.LazyFrame
+
+    @classmethod
+    def from_frames(
+        cls,
+        *,
+        register: pl.DataFrame | pl.LazyFrame | None = None,
+        changes: pl.DataFrame | pl.LazyFrame | None = None,
+        contributions: pl.DataFrame | pl.LazyFrame | None = None,
+        payroll: pl.DataFrame | pl.LazyFrame | None = None,
+        sentiment: pl.DataFrame | pl.LazyFrame | None = None,
+        outcomes: pl.DataFrame | pl.LazyFrame | None = None,
+    ) -> Inputs:
+        """Inputs from in-memory frames; a missing source is empty, partial columns are filled with null."""
+        return cls(
+            register=_conform(register, ENTERPRISES),
+            changes=_conform(changes, SI_CHANGES),
+            contributions=_conform(contributions, SI_CONTRIBUTIONS),
+            payroll=_conform(payroll, PAYROLL),
+            linked_sentiment=linked(_conform(sentiment, SENTIMENT)),
+            outcomes=_conform(outcomes, OUTCOMES),
+        )
+
+
+def from_lake(settings: Settings) -> Inputs:
+    """Every source's current rows in the lake (later corrections supersede earlier rows)."""
+
+    def read(source: Source) -> pl.LazyFrame:
+        return lake.scan(settings, source).select(source.names)
+
+    return Inputs(
+        register=read(ENTERPRISES),
+        changes=read(SI_CHANGES),
+        contributions=read(SI_CONTRIBUTIONS),
+        payroll=read(PAYROLL),
+        linked_sentiment=linked(read(SENTIMENT)),
+        outcomes=read(OUTCOMES),
+    )
+
+
+def linked(sentiment: pl.LazyFrame) -> pl.LazyFrame:
+    """Sentiment records that carry a USCC. (Records linked by name in the text come later.)"""
+    return sentiment.filter(pl.col("uscc").is_not_null()).select(
+        "uscc", "published_at", "channel", "participants"
+    )
+
+
+def _conform(frame: pl.DataFrame | pl.LazyFrame | None, source: Source) -> pl.LazyFrame:
+    schema = source.polars_schema
+    if frame is None:
+        return pl.LazyFrame(schema=schema)
+    lazy = frame.lazy()
+    present = lazy.collect_schema().names()
+    return lazy.select(
+        (pl.col(name) if name in present else pl.lit(None)).cast(dtype).alias(name)
+        for name, dtype in schema.items()
+    )

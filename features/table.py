@@ -1,0 +1,93 @@
+"""``feature_table``: the one entry point. One row per (uscc, as_of) for every enterprise founded by then.
+
+Columns: identity and context for people (uscc, as_of, name, township, industry, status), every
+model input of ``features.catalog``, and ``insufficient_data`` (too little to score: no enrolment
+record yet, under 90 days observed, or no monthly report in the last four months).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+import polars as pl
+
+from features.catalog import FEATURES
+from features.context import context_features, size_band
+from features.enrolment import WINDOWS, enrolment_features
+from features.inputs import Inputs
+from features.monthly import contribution_features, payroll_features
+from features.peers import with_peer_comparisons
+from features.sentiment import sentiment_features
+
+MIN_DAYS_OBSERVED = 90
+MAX_MONTHS_WITHOUT_REPORT = 4
+ENROLMENT_COUNTS = [
+    f"{kind}{w}d" for kind in ("removed_", "added_", "removed_share_", "added_share_") for w in WINDOWS
+] + [
+    "max_day_removed_30d",
+    "max_day_removed_90d",
+    "max_day_removed_share_30d",
+    "net_change_90d",
+    "net_change_share_365d",
+    "removal_trend_90d",
+    "removed_share_30d_last_year",
+    "removed_60d_last_year",
+]
+ID_COLUMNS = ("uscc", "as_of", "name", "township", "industry", "status")
+
+
+def feature_table(inputs: Inputs, *, as_of: date | Iterable[date]) -> pl.LazyFrame:
+    """Point-in-time features for one or many as_of dates (each built only from what was known then)."""
+    dates = [as_of] if isinstance(as_of, date) else sorted(set(as_of))
+    if not dates:
+        raise ValueError("feature_table needs at least one as_of date")
+    plans = [_one(inputs, d) for d in dates]
+    return pl.concat(plans, how="vertical") if len(plans) > 1 else plans[0]
+
+
+def _one(inputs: Inputs, as_of: date) -> pl.LazyFrame:
+    sentiment = sentiment_features(inputs.linked_sentiment, as_of=as_of)
+    counts = [c for c in sentiment.collect_schema().names() if c != "uscc"]
+    table = (
+        context_features(inputs.register, as_of=as_of)
+        .join(enrolment_features(inputs.changes, as_of=as_of), on="uscc", how="left")
+        .join(contribution_features(inputs.contributions, as_of=as_of), on="uscc", how="left")
+        .join(payroll_features(inputs.payroll, as_of=as_of), on="uscc", how="left")
+        .join(sentiment, on="uscc", how="left")
+        .with_columns(
+            pl.col(counts).fill_null(0),
+            pl.lit(as_of).alias("as_of"),
+            # An enterprise with no enrolment change on record has kept its staff: its removals and
+            # additions are zero, and its headcount is the payroll's.
+            pl.coalesce("headcount", "workers_paid_latest").alias("headcount"),
+            pl.col(ENROLMENT_COUNTS).fill_null(0),
+            (pl.lit(as_of) - pl.min_horizontal("first_change_on", "first_period"))
+            .dt.total_days()
+            .cast(pl.Int32)
+            .alias("days_observed"),
+        )
+        .with_columns(size_band(pl.col("headcount")).alias("size_band"))
+        .with_columns(
+            (pl.col("wage_arrears_workers") / pl.max_horizontal(pl.col("headcount"), pl.lit(1)))
+            .cast(pl.Float32)
+            .alias("wage_arrears_share"),
+            (pl.col("workers_paid_latest") / pl.max_horizontal(pl.col("headcount"), pl.lit(1)))
+            .cast(pl.Float32)
+            .alias("paid_to_insured"),
+        )
+    )
+    table = with_peer_comparisons(table)
+    last_report = pl.min_horizontal("contribution_months_since_report", "payroll_months_since_report")
+    insufficient = (
+        pl.col("headcount").is_null()
+        | (pl.col("days_observed") < MIN_DAYS_OBSERVED)
+        | last_report.is_null()
+        | (last_report > MAX_MONTHS_WITHOUT_REPORT)
+    )
+    return table.select(
+        *ID_COLUMNS,
+        "chain",
+        *(f.name for f in FEATURES if f.name != "chain"),
+        insufficient.alias("insufficient_data"),
+    )
