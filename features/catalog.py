@@ -43,7 +43,14 @@ FEATURES: tuple[Feature, ...] = tuple(
         "removed_share_90d_vs_peers",
     )
     + _f("shrinking", "removed_share_180d", "removed_share_365d", "net_change_90d", "net_change_share_365d")
-    + _f("hiring", "added_share_30d", "added_share_90d", "added_share_180d", "added_share_365d")
+    + _f(
+        "hiring",
+        "hiring_slowdown",
+        "added_share_30d",
+        "added_share_90d",
+        "added_share_180d",
+        "added_share_365d",
+    )
     + _f(
         "seasonal",
         "removed_share_30d_last_year",
@@ -58,10 +65,12 @@ FEATURES: tuple[Feature, ...] = tuple(
         monotonic=1,
     )
     + _f("contribution_arrears", "arrears_months_6m", "arrears_streak", monotonic=1)
-    + _f("contribution_ratio", "paid_ratio_3m", monotonic=-1)
+    + _f("contribution_ratio", "paid_ratio_3m", "paid_ratio_latest", monotonic=-1)
+    + _f("contribution_arrears", "short_months_3m", monotonic=1)
     + _f("contribution_ratio", "paid_ratio_trend")
     + _f("contribution_base", "base_change_3m")
     + _f("payroll_late", "days_late_latest", "days_late_3m", "days_late_3m_peer_pct", monotonic=1)
+    + _f("payroll_late", "days_late_trend")
     + _f("payroll_late", "unpaid_latest")
     + _f(
         "wage_arrears",

@@ -75,6 +75,10 @@ def enrolment_features(changes: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
             *(_share(f"removed_{w}d", start[w]).alias(f"removed_share_{w}d") for w in WINDOWS),
             *(_share(f"added_{w}d", start[w]).alias(f"added_share_{w}d") for w in WINDOWS),
             (pl.col("added_90d") - pl.col("removed_90d")).alias("net_change_90d"),
+            # Hiring in the last 90 days against a quarter of the year's: distress stops hiring first.
+            ((pl.col("added_365d") / 4 - pl.col("added_90d")) / pl.max_horizontal(start[90], pl.lit(1)))
+            .cast(pl.Float32)
+            .alias("hiring_slowdown"),
             _share("max_day_removed_30d", start[30]).alias("max_day_removed_share_30d"),
             ((pl.col("added_365d") - pl.col("removed_365d")) / pl.max_horizontal(start[365], pl.lit(1)))
             .cast(pl.Float32)

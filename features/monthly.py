@@ -55,6 +55,12 @@ def contribution_features(contributions: pl.LazyFrame, *, as_of: date) -> pl.Laz
         # Arrears carried: what was due and not paid over the known year, net of catch-up payments.
         (pl.col("due").sum() - pl.col("paid").sum()).clip(0).alias("contribution_arrears"),
         pl.col("short").filter(pl.col("back") < 6).sum().cast(pl.Int16).alias("arrears_months_6m"),
+        pl.col("short").filter(last3).sum().cast(pl.Int16).alias("short_months_3m"),
+        (pl.col("paid") / pl.col("due"))
+        .filter(pl.col("back") == 0)
+        .first()
+        .cast(pl.Float32)
+        .alias("paid_ratio_latest"),
         # Consecutive months in arrears up to the latest: the first month (from the latest back) paid in full.
         pl.col("back")
         .filter(~pl.col("short"))
@@ -103,6 +109,7 @@ def payroll_features(payroll: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
         pl.col("pay_per_worker").filter(prev3).mean().alias("_pay_prev"),
         pl.col("days_late").filter(latest).first().cast(pl.Int32).alias("days_late_latest"),
         pl.col("days_late").filter(last3).mean().cast(pl.Float32).alias("days_late_3m"),
+        pl.col("days_late").filter(prev3).mean().cast(pl.Float32).alias("_days_late_prev"),
         pl.col("paid_on").filter(latest).first().is_null().alias("unpaid_latest"),
         pl.col("arrears_workers").filter(latest).first().alias("wage_arrears_workers"),
         pl.col("arrears_amount").filter(latest).first().cast(pl.Float32).alias("wage_arrears_amount"),
@@ -120,5 +127,6 @@ def payroll_features(payroll: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
         (pl.col("workers_paid_latest") / pl.col("_workers_prev") - 1)
         .cast(pl.Float32)
         .alias("workers_paid_change"),
+        (pl.col("days_late_3m") - pl.col("_days_late_prev")).alias("days_late_trend"),
         _staleness(as_of).alias("payroll_months_since_report"),
-    ).drop("latest_period", "_pay_prev", "_workers_prev")
+    ).drop("latest_period", "_pay_prev", "_workers_prev", "_days_late_prev")

@@ -12,6 +12,7 @@ from datetime import date
 
 import polars as pl
 
+from features.calendar import spring_festival_feature
 from features.catalog import FEATURES
 from features.context import context_features, size_band
 from features.enrolment import WINDOWS, enrolment_features
@@ -58,6 +59,7 @@ def _one(inputs: Inputs, as_of: date) -> pl.LazyFrame:
         .with_columns(
             pl.col(counts).fill_null(0),
             pl.lit(as_of).alias("as_of"),
+            spring_festival_feature(as_of),
             # An enterprise with no enrolment change on record has kept its staff: its removals and
             # additions are zero, and its headcount is the payroll's.
             pl.coalesce("headcount", "workers_paid_latest").alias("headcount"),
@@ -85,6 +87,9 @@ def _one(inputs: Inputs, as_of: date) -> pl.LazyFrame:
         | last_report.is_null()
         | (last_report > MAX_MONTHS_WITHOUT_REPORT)
     )
+    # A ratio over a zero denominator is unknown, not infinite.
+    finite = pl.col(pl.Float32, pl.Float64)
+    table = table.with_columns(pl.when(finite.is_finite()).then(finite).otherwise(None))
     return table.select(
         *ID_COLUMNS,
         "chain",

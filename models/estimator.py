@@ -1,0 +1,137 @@
+"""``LayoffRiskModel``: gradient-boosted trees with monotonic constraints, then a calibration step.
+
+A scikit-learn citizen: parameters are stored untouched by ``__init__``, learned state ends in
+``_``, ``fit`` returns ``self`` and ``clone()`` works. It takes the feature table as a Polars
+frame (the columns of ``features.catalog``), encodes the categorical columns with a vocabulary
+learned in ``fit``, and returns calibrated probabilities.
+
+Calibration is a logistic fit on the trees' log-odds over a *later* window than the trees were
+trained on (``fit(..., calibration=(X, y))``): strictly increasing, so it never reorders
+enterprises and a lower raw score is always a lower probability (reason codes rely on that).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import polars as pl
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
+
+from features.catalog import FEATURES, Feature
+
+MAX_CATEGORIES = 250  # HistGradientBoosting takes at most 255 categories per feature
+EPS = 1e-6
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, EPS, 1 - EPS)
+    return np.log(p / (1 - p))
+
+
+class LayoffRiskModel(ClassifierMixin, BaseEstimator):
+    def __init__(
+        self,
+        features: Sequence[str] | None = None,
+        max_iter: int = 400,
+        learning_rate: float = 0.03,
+        max_leaf_nodes: int = 7,
+        min_samples_leaf: int = 400,
+        l2_regularization: float = 1.0,
+        random_state: int = 0,
+    ) -> None:
+        self.features = features
+        self.max_iter = max_iter
+        self.learning_rate = learning_rate
+        self.max_leaf_nodes = max_leaf_nodes
+        self.min_samples_leaf = min_samples_leaf
+        self.l2_regularization = l2_regularization
+        self.random_state = random_state
+
+    # -- learning ------------------------------------------------------------------------------
+
+    def _catalog(self) -> list[Feature]:
+        chosen = set(self.features) if self.features is not None else None
+        return [f for f in FEATURES if chosen is None or f.name in chosen]
+
+    def fit(
+        self,
+        X: pl.DataFrame,
+        y: np.ndarray | pl.Series,
+        *,
+        sample_weight: np.ndarray | None = None,
+        calibration: tuple[pl.DataFrame, np.ndarray | pl.Series] | None = None,
+    ) -> LayoffRiskModel:
+        """Trees on (X, y); calibration on a later window when given (else the trees' own scores).
+
+        ``sample_weight`` undoes any subsampling of negatives done when the rows were drawn.
+        """
+        catalog = self._catalog()
+        self.feature_names_ = [f.name for f in catalog]
+        self.vocabulary_ = {
+            f.name: X.get_column(f.name)
+            .drop_nulls()
+            .value_counts(sort=True)
+            .head(MAX_CATEGORIES)
+            .get_column(f.name)
+            .sort()
+            .to_list()
+            for f in catalog
+            if f.categorical
+        }
+        target = np.asarray(y, dtype=bool)
+        matrix = self._matrix(X)
+        self.reference_ = np.nanmedian(np.where(target[:, None], np.nan, matrix), axis=0)
+        self.trees_ = HistGradientBoostingClassifier(
+            max_iter=self.max_iter,
+            learning_rate=self.learning_rate,
+            max_leaf_nodes=self.max_leaf_nodes,
+            min_samples_leaf=self.min_samples_leaf,
+            l2_regularization=self.l2_regularization,
+            categorical_features=np.array([f.categorical for f in catalog]),
+            monotonic_cst=[f.monotonic for f in catalog],
+            early_stopping=False,
+            random_state=self.random_state,
+        ).fit(matrix, target, sample_weight=sample_weight)
+        cal_X, cal_y = calibration if calibration is not None else (X, target)
+        raw = self._raw(self._matrix(cal_X))
+        self.calibrator_ = LogisticRegression(C=1e4).fit(_logit(raw)[:, None], np.asarray(cal_y, dtype=bool))
+        if self.calibrator_.coef_[0, 0] <= 0:  # a calibration window with no signal: keep the trees' order
+            self.calibrator_.coef_[0, 0] = 1.0
+        self.classes_ = np.array([False, True])
+        return self
+
+    # -- prediction -----------------------------------------------------------------------------
+
+    def _matrix(self, X: pl.DataFrame) -> np.ndarray:
+        """The model's float matrix: categoricals as vocabulary codes (unknown -> missing)."""
+        names = self.feature_names_ if hasattr(self, "feature_names_") else [f.name for f in self._catalog()]
+        vocab = getattr(self, "vocabulary_", {})
+        columns = []
+        for name in names:
+            col = X.get_column(name)
+            if name in vocab:
+                codes = pl.Series(vocab[name], dtype=pl.String)
+                col = col.cast(pl.String).replace_strict(codes, pl.Series(range(len(codes))), default=None)
+            columns.append(col.cast(pl.Float64).fill_nan(None).alias(name))
+        return pl.DataFrame(columns).to_numpy().astype(np.float64, copy=False)
+
+    def _raw(self, matrix: np.ndarray) -> np.ndarray:
+        return self.trees_.predict_proba(matrix)[:, 1]
+
+    def predict_matrix(self, matrix: np.ndarray) -> np.ndarray:
+        """Calibrated probability for a matrix already encoded by ``_matrix`` (reason codes use this)."""
+        return self.calibrator_.predict_proba(_logit(self._raw(matrix))[:, None])[:, 1]
+
+    def predict_risk(self, X: pl.DataFrame) -> np.ndarray:
+        """Calibrated probability of a mass layoff within the horizon, one per row."""
+        return self.predict_matrix(self._matrix(X))
+
+    def predict_proba(self, X: pl.DataFrame) -> np.ndarray:
+        p = self.predict_risk(X)
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X: pl.DataFrame) -> np.ndarray:
+        return self.predict_risk(X) >= 0.5
