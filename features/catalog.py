@@ -84,7 +84,8 @@ FEATURES: tuple[Feature, ...] = tuple(
     + _f("petitions", "petition_7d", "petition_30d", "petition_90d", "collective_petitions_90d", monotonic=1)
     + _f("police", "police_7d", "police_30d", "police_90d", monotonic=1)
     + _f("hotline", "hotline_7d", "hotline_30d", "hotline_90d", monotonic=1)
-    + _f("online", "online_7d", "online_30d", "online_90d", "records_30d_peer_pct", "records_acceleration")
+    + _f("online", "online_7d", "online_30d", "online_90d")
+    + _f("sentiment_volume", "records_30d_peer_pct", "records_acceleration")
     + _f("gatherings", "participants_90d", "max_participants_90d", monotonic=1)
     + _f(
         "reporting_gap",
@@ -97,6 +98,9 @@ FEATURES: tuple[Feature, ...] = tuple(
 )
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
 GROUPS: tuple[str, ...] = tuple(dict.fromkeys(f.group for f in FEATURES))
+# Groups that describe what kind of enterprise it is: used by the model, never offered as a reason
+# (an officer cannot act on "it is a small manufacturer", and neutralising size is not meaningful).
+CONTEXT_GROUPS: tuple[str, ...] = ("profile",)
 
 
 def by_group(group: str) -> tuple[Feature, ...]:

@@ -27,7 +27,9 @@ def _in(lo: date, hi: date) -> pl.Expr:
 
 
 def _share(count: str, base: pl.Expr) -> pl.Expr:
-    return (pl.col(count) / pl.max_horizontal(base, pl.lit(1))).cast(pl.Float32)
+    """``count`` over the headcount at the window's start -- or today's, when the enterprise has
+    grown since (a new enterprise's share is not measured against the nobody it started with)."""
+    return (pl.col(count) / pl.max_horizontal(base, pl.col("headcount"), pl.lit(1))).cast(pl.Float32)
 
 
 def enrolment_features(changes: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
@@ -76,19 +78,31 @@ def enrolment_features(changes: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
             *(_share(f"added_{w}d", start[w]).alias(f"added_share_{w}d") for w in WINDOWS),
             (pl.col("added_90d") - pl.col("removed_90d")).alias("net_change_90d"),
             # Hiring in the last 90 days against a quarter of the year's: distress stops hiring first.
-            ((pl.col("added_365d") / 4 - pl.col("added_90d")) / pl.max_horizontal(start[90], pl.lit(1)))
+            (
+                (pl.col("added_365d") / 4 - pl.col("added_90d"))
+                / pl.max_horizontal(pl.col("headcount"), start[90], pl.lit(1))
+            )
             .cast(pl.Float32)
             .alias("hiring_slowdown"),
             _share("max_day_removed_30d", start[30]).alias("max_day_removed_share_30d"),
-            ((pl.col("added_365d") - pl.col("removed_365d")) / pl.max_horizontal(start[365], pl.lit(1)))
+            (
+                (pl.col("added_365d") - pl.col("removed_365d"))
+                / pl.max_horizontal(pl.col("headcount"), start[365], pl.lit(1))
+            )
             .cast(pl.Float32)
             .alias("net_change_share_365d"),
             # Trend: removals in the last 90 days against the 90 days before, as a share of headcount.
-            ((pl.col("removed_90d") - pl.col("removed_prev_90d")) / pl.max_horizontal(start[90], pl.lit(1)))
+            (
+                (pl.col("removed_90d") - pl.col("removed_prev_90d"))
+                / pl.max_horizontal(pl.col("headcount"), start[90], pl.lit(1))
+            )
             .cast(pl.Float32)
             .alias("removal_trend_90d"),
             # Last year's removals around this date, scaled to 30 days, as a share of today's headcount.
-            ((pl.col("removed_60d_last_year") / 2) / pl.max_horizontal(start[30], pl.lit(1)))
+            (
+                (pl.col("removed_60d_last_year") / 2)
+                / pl.max_horizontal(pl.col("headcount"), start[30], pl.lit(1))
+            )
             .cast(pl.Float32)
             .alias("removed_share_30d_last_year"),
             (pl.lit(as_of) - pl.col("last_change_on"))

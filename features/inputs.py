@@ -7,9 +7,11 @@ hand-made frames, the pipeline from the lake (``from_lake``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import polars as pl
 
+from layoffwatch.errors import UserError
 from layoffwatch.settings import Settings
 from sources.schema import ENTERPRISES, OUTCOMES, PAYROLL, SENTIMENT, SI_CHANGES, SI_CONTRIBUTIONS, Source
 from store import lake
@@ -86,3 +88,13 @@ def _conform(frame: pl.DataFrame | pl.LazyFrame | None, source: Source) -> pl.La
         (pl.col(name) if name in present else pl.lit(None)).cast(dtype).alias(name)
         for name, dtype in schema.items()
     )
+
+
+def latest_day(inputs: Inputs) -> date:
+    """The last day with an enrolment change: the natural as-of date for a look back."""
+    day = inputs.changes.select(pl.col("date").max()).collect().item()
+    if day is None:
+        raise UserError(
+            "湖中还没有社保增减员数据（the lake has no enrolment changes yet）; ingest data first."
+        )
+    return day

@@ -257,7 +257,7 @@ def layoff_episodes(
             pl.col("headcount_before").first(),
         )
         .select(*EPISODE_SCHEMA.names()[:-1], pl.lit("data").alias("basis"))
-        .cast(dict(EPISODE_SCHEMA))
+        .cast(EPISODE_SCHEMA)
     )
     if outcomes is None:
         return episodes.sort("uscc", "start_date")
@@ -300,7 +300,7 @@ def _apply_outcomes(episodes: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFr
         pl.lit(None, pl.Int64).alias("headcount_before"),
         pl.lit("outcome").alias("basis"),
     )
-    return pl.concat([kept, unseen.cast(dict(EPISODE_SCHEMA))]).sort("uscc", "start_date")
+    return pl.concat([kept, unseen.cast(EPISODE_SCHEMA)]).sort("uscc", "start_date")
 
 
 def snapshot_labels(

@@ -19,11 +19,11 @@ EXCESS_SIGNALS = ("removed_share_30d", "removed_share_90d")
 
 
 def with_peer_comparisons(table: pl.LazyFrame) -> pl.LazyFrame:
-    """Adds peer percentiles (share of peers with a value at or below this one) and excesses."""
+    """Adds peer percentiles (share of peers with a strictly lower value) and excesses."""
     group = list(PEER_GROUP)
     return table.with_columns(
         *(
-            (pl.col(s).rank("max").over(group) / pl.col(s).count().over(group))
+            ((pl.col(s).rank("min").over(group) - 1) / pl.col(s).count().over(group))
             .cast(pl.Float32)
             .alias(f"{s}_peer_pct")
             for s in PEER_SIGNALS

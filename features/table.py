@@ -36,6 +36,8 @@ ENROLMENT_COUNTS = [
     "removed_60d_last_year",
 ]
 ID_COLUMNS = ("uscc", "as_of", "name", "township", "industry", "status")
+# Figures that reason sentences quote but the model does not use.
+DISPLAY_COLUMNS = ("added_90d", "records_30d")
 
 
 def feature_table(inputs: Inputs, *, as_of: date | Iterable[date]) -> pl.LazyFrame:
@@ -93,6 +95,7 @@ def _one(inputs: Inputs, as_of: date) -> pl.LazyFrame:
     return table.select(
         *ID_COLUMNS,
         "chain",
+        *DISPLAY_COLUMNS,
         *(f.name for f in FEATURES if f.name != "chain"),
         insufficient.alias("insufficient_data"),
     )

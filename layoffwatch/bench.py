@@ -30,7 +30,9 @@ def city_folder(data: Path, *, enterprises: int, months: int, seed: int) -> Path
     return data / f"city-{enterprises}x{months}-seed{seed}"
 
 
-def ensure_city(data: Path, console: Console, *, enterprises: int, months: int, seed: int, end_day: str) -> tuple[Path, float | None]:
+def ensure_city(
+    data: Path, console: Console, *, enterprises: int, months: int, seed: int, end_day: str
+) -> tuple[Path, float | None]:
     """The generated city, made now in a child process unless a complete one is already there."""
     city = city_folder(data, enterprises=enterprises, months=months, seed=seed)
     if (city / "truth" / "summary.json").exists():
@@ -40,24 +42,53 @@ def ensure_city(data: Path, console: Console, *, enterprises: int, months: int, 
     started = time.perf_counter()
     # Output captured: stdout is for the figures (--json); a failure here is a bug, with its traceback.
     subprocess.run(
-        [sys.executable, "-m", "layoffwatch", "generate", "--out", str(city), "--enterprises", str(enterprises),
-         "--months", str(months), "--seed", str(seed), "--end", end_day],
+        [
+            sys.executable,
+            "-m",
+            "layoffwatch",
+            "generate",
+            "--out",
+            str(city),
+            "--enterprises",
+            str(enterprises),
+            "--months",
+            str(months),
+            "--seed",
+            str(seed),
+            "--end",
+            end_day,
+        ],
         check=True,
         capture_output=True,
     )
     return city, time.perf_counter() - started
 
 
-def ingest(settings: Settings, console: Console, *, enterprises: int, months: int, seed: int, data: Path, now: datetime) -> dict[str, object]:
+def ingest(
+    settings: Settings,
+    console: Console,
+    *,
+    enterprises: int,
+    months: int,
+    seed: int,
+    data: Path,
+    now: datetime,
+) -> dict[str, object]:
     """Run the benchmark and print its table; returns the figures."""
     city, generate_seconds = ensure_city(
-        data, console, enterprises=enterprises, months=months, seed=seed,
+        data,
+        console,
+        enterprises=enterprises,
+        months=months,
+        seed=seed,
         end_day=(now.date() - timedelta(days=1)).isoformat(),
     )
     home = data / f"home-{now.strftime('%Y%m%dT%H%M%S')}"
     bench_settings = Settings(
         home=home.resolve(),
-        database_url=settings.database_url if not settings.is_sqlite else f"sqlite:///{(home / 'layoffwatch.db').resolve()}",
+        database_url=settings.database_url
+        if not settings.is_sqlite
+        else f"sqlite:///{(home / 'layoffwatch.db').resolve()}",
         timezone=settings.timezone,
     )
     started = time.perf_counter()
@@ -108,7 +139,9 @@ def ingest(settings: Settings, console: Console, *, enterprises: int, months: in
 
 
 def _table(figures: dict[str, object], stage_seconds: dict[str, float], rows: int, total: float) -> Table:
-    table = Table(title=f"bench ingest: {figures['enterprises']:,} enterprises × {figures['months']} months, {rows:,} rows in {figures['files']} files")
+    table = Table(
+        title=f"bench ingest: {figures['enterprises']:,} enterprises × {figures['months']} months, {rows:,} rows in {figures['files']} files"
+    )
     for header in ("stage", "seconds", "rows/s", "share of total"):
         table.add_column(header, justify="right" if header != "stage" else "left")
     for stage, seconds in stage_seconds.items():
@@ -117,6 +150,7 @@ def _table(figures: dict[str, object], stage_seconds: dict[str, float], rows: in
     table.add_row("total", f"{total:,.1f}", f"{rows / total:,.0f}", "100%", style="bold")
     targets = figures["targets"]
     assert isinstance(targets, dict)
+
     def verdict(key: str) -> str:
         return "met" if targets[key] else "NOT met"
 

@@ -23,19 +23,29 @@ from layoffwatch.settings import Settings, load_settings
 
 app = typer.Typer(
     name="layoffwatch",
-    help="Mass-layoff (规模性失业) early warning: ingest, validate, and (later) score and alert.",
+    help="Mass-layoff (规模性失业) early warning: ingest, validate, train, score.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
-quarantine_app = typer.Typer(help="Rows held back by validation, with the rule they failed.", no_args_is_help=True)
-batches_app = typer.Typer(help="Ingestion batches (one per file, keyed by content hash).", no_args_is_help=True)
-bench_app = typer.Typer(help="Benchmarks at province scale; measured figures, not tests.", no_args_is_help=True)
+quarantine_app = typer.Typer(
+    help="Rows held back by validation, with the rule they failed.", no_args_is_help=True
+)
+batches_app = typer.Typer(
+    help="Ingestion batches (one per file, keyed by content hash).", no_args_is_help=True
+)
+bench_app = typer.Typer(
+    help="Benchmarks at province scale; measured figures, not tests.", no_args_is_help=True
+)
+models_app = typer.Typer(
+    help="The model registry: versions, promotion through the gate.", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(batches_app, name="batches")
 app.add_typer(bench_app, name="bench")
+app.add_typer(models_app, name="models")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -100,7 +110,11 @@ def _run_intake(paths: list[Path], *, dry_run: bool, as_json: bool) -> None:
     cfg = settings()
     with console.status("正在读取和校验…", spinner="dots") as status:
         reports = ingest_paths(
-            cfg, paths, now=now(cfg), dry_run=dry_run, progress=lambda p, done, total: status.update(f"正在处理 {p}（{done + 1}/{total}）")
+            cfg,
+            paths,
+            now=now(cfg),
+            dry_run=dry_run,
+            progress=lambda p, done, total: status.update(f"正在处理 {p}（{done + 1}/{total}）"),
         )
     if as_json:
         print_json([r.as_dict() for r in reports])
@@ -150,8 +164,12 @@ def quarantine_list(
         table.add_column(header, overflow="fold")
     for row in rows:
         table.add_row(
-            row["batch_id"][:12], row["source"], row["file_name"], row["received_at"],
-            str(row["rows_quarantined"]), "；".join(row["top_reasons"]),
+            row["batch_id"][:12],
+            row["source"],
+            row["file_name"],
+            row["received_at"],
+            str(row["rows_quarantined"]),
+            "；".join(row["top_reasons"]),
         )
     console.print(table)
 
@@ -197,8 +215,15 @@ def batches_list(
         table.add_column(header, overflow="fold")
     for r in rows:
         table.add_row(
-            r["batch_id"][:12], r["source"], r["file_name"], r["status"], str(r["rows_read"]),
-            str(r["rows_valid"]), str(r["rows_quarantined"]), r["received_at"], r["reason"] or "",
+            r["batch_id"][:12],
+            r["source"],
+            r["file_name"],
+            r["status"],
+            str(r["rows_read"]),
+            str(r["rows_valid"]),
+            str(r["rows_quarantined"]),
+            r["received_at"],
+            r["reason"] or "",
         )
     console.print(table)
 
@@ -210,12 +235,19 @@ def batches_list(
 @app.command()
 @for_people
 def generate(
-    out: Annotated[Path, typer.Option(help="Folder to write landing/ (the inputs) and truth/ (never read by the pipeline).")],
+    out: Annotated[
+        Path,
+        typer.Option(help="Folder to write landing/ (the inputs) and truth/ (never read by the pipeline)."),
+    ],
     enterprises: Annotated[int, typer.Option(min=1, help="How many enterprises.")] = 3000,
     months: Annotated[int, typer.Option(min=1, max=120, help="How many months of history.")] = 24,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 7,
-    end: Annotated[str | None, typer.Option(help="Last day of data, YYYY-MM-DD (default: yesterday).")] = None,
-    error_rate: Annotated[float, typer.Option(min=0.0, max=0.5, help="Share of rows with a realistic export mistake.")] = 0.0005,
+    end: Annotated[
+        str | None, typer.Option(help="Last day of data, YYYY-MM-DD (default: yesterday).")
+    ] = None,
+    error_rate: Annotated[
+        float, typer.Option(min=0.0, max=0.5, help="Share of rows with a realistic export mistake.")
+    ] = 0.0005,
 ) -> None:
     """Write a synthetic city in the contract's formats, with its ground truth kept apart."""
     cfg = settings()
@@ -223,7 +255,9 @@ def generate(
     _generate_with_progress(
         out, enterprises=enterprises, months=months, seed=seed, end=last_day, error_rate=error_rate
     )
-    console.print(f"已生成 {enterprises} 家企业 × {months} 个月的数据：{out / 'landing'}（真实答案在 {out / 'truth'}，流水线不读取）")
+    console.print(
+        f"已生成 {enterprises} 家企业 × {months} 个月的数据：{out / 'landing'}（真实答案在 {out / 'truth'}，流水线不读取）"
+    )
 
 
 def _generate_with_progress(out: Path, **kwargs: Any) -> Any:
@@ -277,7 +311,9 @@ def bench_ingest(
     enterprises: Annotated[int, typer.Option(min=100)] = 1_000_000,
     months: Annotated[int, typer.Option(min=1)] = 24,
     seed: Annotated[int, typer.Option()] = 7,
-    data: Annotated[Path, typer.Option(help="Where the generated city is kept and reused.")] = Path("bench-data"),
+    data: Annotated[Path, typer.Option(help="Where the generated city is kept and reused.")] = Path(
+        "bench-data"
+    ),
     as_json: JsonOption = False,
 ) -> None:
     """Generate (or reuse) a city and time its whole ingest: read, validate, write, peak RSS."""
@@ -285,11 +321,247 @@ def bench_ingest(
 
     cfg = settings()
     result = bench.ingest(
-        cfg, err_console if as_json else console,
-        enterprises=enterprises, months=months, seed=seed, data=data, now=now(cfg),
+        cfg,
+        err_console if as_json else console,
+        enterprises=enterprises,
+        months=months,
+        seed=seed,
+        data=data,
+        now=now(cfg),
     )
     if as_json:
         print_json(result)
+
+
+# ---------------------------------------------------------------------------------------------
+# the model: train, evaluate, score, export, registry
+
+AsOfOption = Annotated[str, typer.Option("--as-of", help="As-of date, YYYY-MM-DD.")]
+ByOption = Annotated[str | None, typer.Option("--by", help="Who is acting (default: the login name).")]
+
+
+def _who(by: str | None) -> str:
+    import getpass
+
+    return by or getpass.getuser()
+
+
+def _say(message: str) -> None:
+    err_console.print(f"[dim]… {message}[/]")
+
+
+@app.command()
+@for_people
+def train(
+    as_of: AsOfOption,
+    by: ByOption = None,
+    no_promote: Annotated[bool, typer.Option("--no-promote", help="Register as challenger only.")] = False,
+) -> None:
+    """Train a challenger on the latest windows before --as-of; promote it if it passes the gate."""
+    from layoffwatch import model_views as views
+    from models.training import train as run
+
+    cfg = settings()
+    result = run(
+        cfg,
+        as_of=_parse_day(as_of, "--as-of"),
+        now=now(cfg),
+        by=_who(by),
+        promote=not no_promote,
+        progress=_say,
+    )
+    v = result.version
+    console.print(
+        views.metrics_side_by_side(
+            result.metrics, f"模型 {v.version} 在留出窗口 {v.holdout_from}..{v.holdout_to} 上"
+        )
+    )
+    if result.gate is not None:
+        console.print(views.gate_table(result.gate))
+    state = "已启用为当前模型（champion）" if result.promoted else "保留为挑战者（challenger）"
+    console.print(f"模型 {v.version}：{state}。评估报告：{result.report}")
+
+
+@app.command()
+@for_people
+def evaluate(
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Evaluate with data up to this date (default: the latest in the lake)."),
+    ] = None,
+    truth: Annotated[
+        Path | None, typer.Option(help="A synthetic city's truth/ folder: adds the oracle column.")
+    ] = None,
+    folds: Annotated[int, typer.Option(min=1, max=24, help="Rolling-origin folds (one-month holdouts).")] = 6,
+    as_json: JsonOption = False,
+) -> None:
+    """Rolling-origin evaluation: the model, the rule baseline and (with --truth) the oracle, side by side."""
+    from features.inputs import from_lake, latest_day
+    from layoffwatch import model_views as views
+    from models.training import evaluate_history
+
+    cfg = settings()
+    if truth is not None and not (truth / "distress_monthly.parquet").exists():
+        raise UserError(
+            f"--truth {truth}: no distress_monthly.parquet there; expected a generated city's truth/ folder."
+        )
+    day = _parse_day(as_of, "--as-of") if as_of else latest_day(from_lake(cfg))
+    result = evaluate_history(cfg, as_of=day, truth=truth, folds=folds, progress=_say)
+    ev = result.evaluation
+    if as_json:
+        print_json(
+            {
+                "as_of": day,
+                "folds": [f.describe() for f in ev.folds],
+                "metrics": {k: m.as_dict() for k, m in ev.metrics.items()},
+                "look_alikes": result.traps.to_dicts() if result.traps is not None else None,
+                "report": result.report,
+            }
+        )
+        return
+    console.print(
+        views.metrics_side_by_side(ev.metrics, f"滚动起点评估（{len(ev.folds)} 个留出月，数据截至 {day}）")
+    )
+    if result.traps is not None:
+        console.print(views.frame_table(result.traps, "春节返乡与转移：红色等级占比"))
+    console.print(f"评估报告：{result.report}")
+
+
+@app.command()
+@for_people
+def score(as_of: AsOfOption, as_json: JsonOption = False) -> None:
+    """Score every enterprise on --as-of with the current model and store the scores."""
+    from layoffwatch import model_views as views
+    from models.training import score_day
+
+    cfg = settings()
+    version, scored = score_day(cfg, as_of=_parse_day(as_of, "--as-of"), now=now(cfg))
+    if as_json:
+        print_json(
+            {
+                "as_of": as_of,
+                "model_version": version.version,
+                "tiers": dict(scored["tier"].value_counts().iter_rows()),
+            }
+        )
+        return
+    console.print(views.tier_counts_table(scored))
+    console.print(views.top_table(scored))
+    console.print(
+        f"已保存 {scored.height:,} 条评分（模型 {version.version}）。导出：layoffwatch scores --as-of {as_of} --format xlsx"
+    )
+
+
+@app.command()
+@for_people
+def scores(
+    as_of: AsOfOption,
+    fmt: Annotated[str, typer.Option("--format", help="csv, json or xlsx.")] = "csv",
+    out: Annotated[
+        Path | None, typer.Option(help="Output file (default: standard output for csv/json).")
+    ] = None,
+    tier: Annotated[
+        list[str] | None,
+        typer.Option(help="Only these tiers (red, orange, yellow, blue, none, insufficient_data)."),
+    ] = None,
+) -> None:
+    """Export the stored scores of --as-of (the current model's) with Chinese headers."""
+    from layoffwatch import model_views as views
+    from models.exports import scores_for_export
+
+    cfg = settings()
+    if fmt not in ("csv", "json", "xlsx"):
+        raise UserError(f"--format {fmt!r}: expected csv, json or xlsx.")
+    if fmt == "xlsx" and out is None:
+        raise UserError("--format xlsx needs --out FILE.xlsx.")
+    frame = scores_for_export(cfg, as_of=_parse_day(as_of, "--as-of"), tiers=tier)
+    if fmt == "json":
+        text = json.dumps(
+            frame.drop("name_for_sort", strict=False).to_dicts(), ensure_ascii=False, indent=2, default=str
+        )
+        _write_text(text + "\n", out)
+        return
+    table = views.export_frame(frame)
+    if fmt == "csv":
+        _write_text(table.write_csv(), out)
+    else:
+        assert out is not None
+        table.write_excel(out, worksheet="风险评分", autofit=True)
+        console.print(f"已导出 {table.height:,} 行：{out}")
+
+
+def _write_text(text: str, out: Path | None) -> None:
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8-sig" if out.suffix == ".csv" else "utf-8")
+        err_console.print(f"已导出：{out}")
+
+
+@models_app.command("list")
+@for_people
+def models_list(as_json: JsonOption = False) -> None:
+    """Every model version with its status and holdout metrics."""
+    from layoffwatch import model_views as views
+    from models import registry
+    from store.db import engine_for
+    from store.uow import unit_of_work
+
+    with unit_of_work(engine_for(settings())) as session:
+        versions = registry.versions(session)
+        session.expunge_all()
+    if as_json:
+        print_json([v.model_dump() for v in versions])
+    else:
+        console.print(views.versions_table(versions))
+
+
+@models_app.command("show")
+@for_people
+def models_show(version: str, as_json: JsonOption = False) -> None:
+    """One version: windows, features, metrics, artifact hash and its promotion history."""
+    from layoffwatch import model_views as views
+    from models import registry
+    from store.db import engine_for
+    from store.uow import unit_of_work
+
+    with unit_of_work(engine_for(settings())) as session:
+        v = registry.get(session, version)
+        history = registry.history(session, version)
+        session.expunge_all()
+    if as_json:
+        print_json(views.version_dict(v, history))
+        return
+    console.print(views.versions_table([v]))
+    console.print(
+        f"训练窗口 {v.trees_from}..{v.trees_to} · 校准窗口 {v.calibration_from}..{v.calibration_to} · 留出窗口 {v.holdout_from}..{v.holdout_to}"
+    )
+    console.print(f"特征 {len(v.features)} 个 · 文件 {v.artifact_path} · sha256 {v.artifact_sha256}")
+    console.print(f"评估报告：{v.report_path}")
+    console.print(views.history_table(history))
+
+
+@models_app.command("promote")
+@for_people
+def models_promote(
+    version: str,
+    force: Annotated[
+        bool, typer.Option("--force", help="Promote even if the gate fails (needs --reason).")
+    ] = False,
+    reason: Annotated[str | None, typer.Option(help="Why (recorded in the history).")] = None,
+    by: ByOption = None,
+) -> None:
+    """Make VERSION the champion if it beats the current one on the same holdout window."""
+    from layoffwatch import model_views as views
+    from models.training import promote
+
+    cfg = settings()
+    result, promoted = promote(cfg, version, by=_who(by), now=now(cfg), reason=reason, force=force)
+    if result is not None:
+        console.print(views.gate_table(result))
+    if not promoted:
+        raise UserError(f"{version} 未通过晋级门槛，仍为挑战者；如确需启用，请加 --force --reason 说明原因。")
+    console.print(f"{version} 已启用为当前模型。")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -16,16 +16,26 @@ from layoffwatch.settings import Settings
 from sources.synthetic import generate_city
 
 
-def run(settings: Settings, console: Console, *, enterprises: int, months: int, seed: int, now: datetime) -> list[FileReport]:
+def run(
+    settings: Settings, console: Console, *, enterprises: int, months: int, seed: int, now: datetime
+) -> list[FileReport]:
     """Generate the city under the home, ingest its landing folder, print what arrived."""
     city = settings.home / "demo" / f"city-{enterprises}x{months}-seed{seed}"
     end = now.date() - timedelta(days=1)
-    console.print(f"[bold]layoffwatch 演示[/]：{enterprises} 家企业 × {months} 个月，数据截至 {end}，主目录 {settings.home}")
+    console.print(
+        f"[bold]layoffwatch 演示[/]：{enterprises} 家企业 × {months} 个月，数据截至 {end}，主目录 {settings.home}"
+    )
     with progress_bar(console) as bar:
         task = bar.add_task("生成合成城市", total=None)
         generate_city(
-            city, enterprises=enterprises, months=months, seed=seed, end=end,
-            progress=lambda stage, done, total: bar.update(task, description=f"生成：{stage}", completed=done, total=total),
+            city,
+            enterprises=enterprises,
+            months=months,
+            seed=seed,
+            end=end,
+            progress=lambda stage, done, total: bar.update(
+                task, description=f"生成：{stage}", completed=done, total=total
+            ),
         )
         reports = ingest_paths(
             settings, [city / "landing"], now=now, progress=file_progress(bar), render_docs=False
@@ -54,16 +64,26 @@ def summary_table(reports: list[FileReport]) -> Table:
         table.add_column(header, justify="right" if header != "数据源" else "left")
     for source, t in totals.items():
         table.add_row(
-            source, str(t["files"]), str(t["ingested"]), str(t["duplicate"]), str(t["rejected"]),
-            f"{t['read']:,}", f"{t['valid']:,}", f"{t['quarantined']:,}",
+            source,
+            str(t["files"]),
+            str(t["ingested"]),
+            str(t["duplicate"]),
+            str(t["rejected"]),
+            f"{t['read']:,}",
+            f"{t['valid']:,}",
+            f"{t['quarantined']:,}",
         )
     return table
 
 
 def progress_bar(console: Console) -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, transient=False,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
     )
 
 

@@ -68,7 +68,9 @@ def find_batch_id(settings: Settings, prefix: str) -> str:
     if len(prefix) < 4:
         raise UserError(f"批次号 {prefix!r} 太短；请至少给出前4位（见 layoffwatch quarantine list）。")
     with Session(db.engine_for(settings)) as session:
-        ids = list(session.exec(select(IngestionBatch.id).where(col(IngestionBatch.id).startswith(prefix)).limit(3)))
+        ids = list(
+            session.exec(select(IngestionBatch.id).where(col(IngestionBatch.id).startswith(prefix)).limit(3))
+        )
     if not ids:
         raise UserError(f"没有批次号以 {prefix!r} 开头的批次（见 layoffwatch quarantine list）。")
     if len(ids) > 1:
@@ -81,6 +83,4 @@ def quarantine_rows(settings: Settings, prefix: str, *, limit: int = 50) -> pl.D
     batch_id = find_batch_id(settings, prefix)
     frame = quarantine.read(settings, batch_id)
     originals = [c for c in frame.columns if not c.startswith("_")]
-    return frame.select(
-        pl.col("_row").alias("行号"), pl.col("_reason").alias("原因"), *originals
-    ).head(limit)
+    return frame.select(pl.col("_row").alias("行号"), pl.col("_reason").alias("原因"), *originals).head(limit)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -37,7 +38,7 @@ class Evaluation:
     notes: list[str] = field(default_factory=list)
 
 
-def fit_on(rows: pl.DataFrame, fold: Fold, params: dict[str, object] | None = None) -> LayoffRiskModel:
+def fit_on(rows: pl.DataFrame, fold: Fold, params: dict[str, Any] | None = None) -> LayoffRiskModel:
     """Trees on the fold's training snapshots, calibration on its calibration snapshots."""
     trees = rows.filter(pl.col("as_of").is_in(fold.trees))
     cal = rows.filter(pl.col("as_of").is_in(fold.calibration))
@@ -123,29 +124,58 @@ def evaluate(
 
 
 def trap_red_rates(
-    scored: pl.DataFrame, truth: Path, *, red_at: float, window_days: int = 45
+    scored: pl.DataFrame, truth: Path, rows: pl.DataFrame, *, red_at: float, window_days: int = 45
 ) -> pl.DataFrame:
-    """Share of held-out rows at red tier: rows within ``window_days`` after a Spring Festival exit
-    or a transfer out (from the truth's traps) against every other row."""
+    """Red-tier share of held-out rows within ``window_days`` after a Spring Festival exit or a
+    transfer out (the truth's traps), against three references: the same enterprises on their
+    other snapshots, ordinary enterprises with the same industry and size mix, and all other rows.
+    Exit-prone enterprises are bigger and riskier than average, so the first two references are
+    the fair ones; all three are shown."""
     traps = pl.read_parquet(truth / "traps.parquet").filter(
         pl.col("type").is_in(["spring_festival_exit", "transfer_out"])
     )
-    tagged = (
-        scored.select("uscc", "as_of", "score_model")
-        .join(traps.select("uscc", "date", "type"), on="uscc", how="left")
-        .with_columns(
-            pl.when(
-                (pl.col("date") <= pl.col("as_of"))
-                & (pl.col("date") > pl.col("as_of") - pl.duration(days=window_days))
-            )
-            .then(pl.col("type"))
-            .alias("trap")
-        )
-        .group_by("uscc", "as_of")
-        .agg(pl.col("score_model").first(), pl.col("trap").drop_nulls().first().fill_null("ordinary"))
+    context = rows.select("uscc", "as_of", "industry_section", "size_band")
+    red = scored.select("uscc", "as_of", (pl.col("score_model") >= red_at).alias("red")).join(
+        context, on=["uscc", "as_of"], how="left"
     )
-    return (
-        tagged.group_by("trap")
-        .agg(pl.len().alias("rows"), (pl.col("score_model") >= red_at).mean().alias("red_share"))
-        .sort("trap")
+    during = (
+        red.join(traps.select("uscc", "date", "type"), on="uscc")
+        .filter(
+            (pl.col("date") <= pl.col("as_of"))
+            & (pl.col("date") > pl.col("as_of") - pl.duration(days=window_days))
+        )
+        .unique(subset=["uscc", "as_of", "type"])
+    )
+    trap_firms = traps.select("uscc").unique()
+    ordinary = red.join(trap_firms, on="uscc", how="anti")
+    cells = ordinary.group_by("industry_section", "size_band").agg(pl.col("red").mean().alias("cell_red"))
+    out = []
+    for kind in ("spring_festival_exit", "transfer_out"):
+        these = during.filter(pl.col("type") == kind)
+        firms = traps.filter(pl.col("type") == kind).select("uscc").unique()
+        other_times = red.join(firms, on="uscc").join(
+            these.select("uscc", "as_of"), on=["uscc", "as_of"], how="anti"
+        )
+        matched = these.join(cells, on=["industry_section", "size_band"], how="left")["cell_red"].mean()
+        out.append(
+            {
+                "look_alike": kind,
+                "rows": these.height,
+                "red_share": these["red"].mean(),
+                "same_enterprises_other_snapshots": other_times["red"].mean(),
+                "ordinary_same_industry_and_size": matched,
+                "all_other_rows": ordinary["red"].mean(),
+            }
+        )
+    return pl.DataFrame(
+        out,
+        schema_overrides={
+            k: pl.Float64
+            for k in (
+                "red_share",
+                "same_enterprises_other_snapshots",
+                "ordinary_same_industry_and_size",
+                "all_other_rows",
+            )
+        },
     )

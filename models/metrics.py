@@ -97,8 +97,8 @@ def compute(rows: pl.DataFrame) -> Metrics:
         precision_top50=p50,
         recall_top50=r50,
         events=early.height,
-        recall_30d_ahead=float(early["flagged_early"].mean()) if early.height else float("nan"),
-        median_lead_days=float(lead.median()) if lead.len() else float("nan"),  # type: ignore[arg-type]
+        recall_30d_ahead=float(np.mean(early["flagged_early"].to_numpy())) if early.height else float("nan"),
+        median_lead_days=float(np.median(lead.to_numpy())) if lead.len() else float("nan"),
     )
 
 

@@ -99,3 +99,75 @@ class ValidationRun(SQLModel, table=True):
     results: list[dict[str, Any]] = Field(default_factory=list, sa_type=JsonDocument, nullable=False)
     warnings: dict[str, int] = Field(default_factory=dict, sa_type=JsonDocument, nullable=False)
     run_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+
+
+MODEL_STATUSES = ("challenger", "champion", "retired")
+TIERS = ("red", "orange", "yellow", "blue", "none", "insufficient_data")
+
+
+class ModelVersion(SQLModel, table=True):
+    """One trained model: its windows, inputs, holdout metrics and the artifact that holds it.
+
+    ``artifact_sha256`` is checked before the artifact is loaded; ``status`` is the current one,
+    and every change of it is a ``ModelPromotion`` row.
+    """
+
+    __tablename__ = "model_version"
+    __table_args__ = (sa.CheckConstraint(f"status IN {MODEL_STATUSES!r}", name="status"),)
+
+    version: str = Field(primary_key=True, max_length=64)
+    status: str = Field(max_length=16, index=True)
+    trained_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    trained_by: str
+    as_of: date
+    trees_from: date
+    trees_to: date
+    calibration_from: date
+    calibration_to: date
+    holdout_from: date
+    holdout_to: date
+    features: list[str] = Field(default_factory=list, sa_type=JsonDocument, nullable=False)
+    params: dict[str, Any] = Field(default_factory=dict, sa_type=JsonDocument, nullable=False)
+    metrics: dict[str, Any] = Field(default_factory=dict, sa_type=JsonDocument, nullable=False)
+    artifact_path: str
+    artifact_sha256: str = Field(max_length=64)
+    report_path: str | None = None
+
+
+class ModelPromotion(SQLModel, table=True):
+    """Append-only history of status changes: who, when, why, and what the gate said."""
+
+    __tablename__ = "model_promotion"
+
+    id: int | None = Field(default=None, primary_key=True)
+    version: str = Field(max_length=64, foreign_key="model_version.version", index=True)
+    from_status: str | None = Field(default=None, max_length=16)
+    to_status: str = Field(max_length=16)
+    at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    by: str
+    reason: str
+    forced: bool = False
+    gate: dict[str, Any] = Field(default_factory=dict, sa_type=JsonDocument, nullable=False)
+
+
+class RiskScore(SQLModel, table=True):
+    """One row per (as_of, uscc, model_version): probability, percentile, tier and reasons.
+
+    ``reasons`` is a list of {code, title, sentence, impact}; empty for tier ``none`` and for
+    ``insufficient_data`` (数据不足), which is a state of its own, never a low tier.
+    """
+
+    __tablename__ = "risk_score"
+    __table_args__ = (
+        sa.CheckConstraint(f"tier IN {TIERS!r}", name="tier"),
+        sa.Index(None, "as_of", "tier"),
+    )
+
+    as_of: date = Field(primary_key=True)
+    uscc: str = Field(primary_key=True, max_length=18)
+    model_version: str = Field(primary_key=True, max_length=64, foreign_key="model_version.version")
+    probability: float | None = None
+    percentile: float | None = None
+    tier: str = Field(max_length=20)
+    reasons: list[dict[str, Any]] = Field(default_factory=list, sa_type=JsonDocument, nullable=False)
+    scored_at: datetime = Field(sa_type=UtcDateTime, nullable=False)

@@ -1,0 +1,65 @@
+"""Model artifacts on disk: skops files whose sha256 is checked before they are opened.
+
+skops loads only the types it is told to trust; ``TRUSTED_TYPES`` is the exact list a
+``LayoffRiskModel`` needs, and a file asking for anything else is refused. The hash recorded in
+the registry is checked first, so a file swapped on disk is refused before skops reads it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import skops.io as sio
+
+from layoffwatch.errors import UserError
+from models.estimator import LayoffRiskModel
+
+TRUSTED_TYPES = [
+    "functools.partial",
+    "models.estimator.LayoffRiskModel",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.utils.validation.check_array",
+]
+
+
+class ArtifactRefused(UserError):
+    """The artifact's hash does not match the registry, or it asks for untrusted types."""
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def save(model: LayoffRiskModel, path: Path) -> str:
+    """Write the model atomically; returns the file's sha256."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
+    os.close(fd)
+    sio.dump(model, tmp)
+    os.replace(tmp, path)
+    return sha256(path)
+
+
+def load(path: Path, *, expected_sha256: str) -> LayoffRiskModel:
+    if not path.exists():
+        raise ArtifactRefused(f"模型文件 {path} 不存在（model artifact missing）。")
+    actual = sha256(path)
+    if actual != expected_sha256:
+        raise ArtifactRefused(
+            f"{path}: sha256 {actual[:12]}… does not match the registry's {expected_sha256[:12]}…; "
+            "the file was changed after training and will not be loaded."
+        )
+    untrusted = sorted(set(sio.get_untrusted_types(file=path)) - set(TRUSTED_TYPES))
+    if untrusted:
+        raise ArtifactRefused(f"{path} asks to load untrusted types {untrusted}; refused.")
+    model = sio.load(path, trusted=TRUSTED_TYPES)
+    if not isinstance(model, LayoffRiskModel):
+        raise ArtifactRefused(f"{path} does not hold a LayoffRiskModel.")
+    return model
