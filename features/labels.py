@@ -124,7 +124,7 @@ def art41_candidates(changes: pl.LazyFrame, *, until: date) -> pl.LazyFrame:
         "date",
         (pl.col("insured_total") + pl.col("removed") - pl.col("added")).alias("headcount_before"),
         (pl.col("cum_removed") - pl.col("removed")).alias("_removed_before"),
-        (pl.col("cum_added") - pl.col("added")).alias("_added_before"),
+        pl.col("cum_added").alias("_added_through_day"),
         pl.col("usual_added"),
         (pl.col("date") + timedelta(days=WINDOW_DAYS - 1)).alias("_window_end"),
         (pl.col("date") + timedelta(days=WINDOW_DAYS - 1 + RETURN_DAYS)).alias("_return_end"),
@@ -135,7 +135,8 @@ def art41_candidates(changes: pl.LazyFrame, *, until: date) -> pl.LazyFrame:
     ).filter(meets_art41(pl.col("removed"), pl.col("headcount_before")))
     crossing = _as_of_sum(crossing, cum, on="_return_end", column="cum_added", alias="_added_to_return")
     usual = pl.col("usual_added") / USUAL_HIRING_DAYS * (WINDOW_DAYS + RETURN_DAYS)
-    returned = pl.col("_added_to_return") - pl.col("_added_before") - usual
+    # People coming back arrive after the first day (additions on the day itself are other hires).
+    returned = pl.col("_added_to_return") - pl.col("_added_through_day") - usual
     return crossing.select(
         "uscc",
         "date",

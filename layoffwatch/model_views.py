@@ -63,10 +63,13 @@ def versions_table(versions: list[ModelVersion]) -> Table:
         m = v.metrics.get("model", {})
         table.add_row(
             v.version, v.status, f"{v.trained_at:%Y-%m-%d %H:%M}", str(v.as_of), f"{v.holdout_from}..{v.holdout_to}",
-            f"{m.get('pr_auc', float('nan')):.3f}", f"{m.get('recall_top1pct', float('nan')):.3f}",
-            f"{m.get('brier', float('nan')):.4f}",
+            _number(m.get("pr_auc"), 3), _number(m.get("recall_top1pct"), 3), _number(m.get("brier"), 4),
         )  # fmt: skip
     return table
+
+
+def _number(value: float | None, digits: int) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
 
 
 def history_table(rows: list[ModelPromotion]) -> Table:

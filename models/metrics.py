@@ -39,8 +39,9 @@ class Metrics:
     recall_30d_ahead: float
     median_lead_days: float
 
-    def as_dict(self) -> dict[str, float]:
-        return {k: (float(v) if v is not None else float("nan")) for k, v in asdict(self).items()}
+    def as_dict(self) -> dict[str, float | None]:
+        """Plain numbers for JSON; an undefined metric (no positives, no events) is None, not NaN."""
+        return {k: (None if v is None or v != v else float(v)) for k, v in asdict(self).items()}
 
 
 def _ranked(rows: pl.DataFrame) -> pl.DataFrame:

@@ -55,7 +55,7 @@ def metrics_table(metrics: dict[str, Metrics]) -> list[list[str]]:
         row = [label]
         for m in metrics.values():
             value = m.as_dict()[key]
-            row.append("—" if value != value else fmt.format(value))  # NaN -> dash
+            row.append("—" if value is None else fmt.format(value))
         out.append(row)
     return out
 

@@ -179,7 +179,8 @@ def holdout_comparison(
     results = {}
     for role, version in (("challenger", challenger), ("champion", champion)):
         model = load_model(settings, version)
-        results[role] = compute(base.with_columns(pl.Series("score", model.predict_risk(held)))).as_dict()
+        computed = compute(base.with_columns(pl.Series("score", model.predict_risk(held))))
+        results[role] = {k: float("nan") if v is None else v for k, v in computed.as_dict().items()}
     return registry.gate(results["challenger"], results["champion"], window=f"{holdout[0]}..{holdout[-1]}")
 
 

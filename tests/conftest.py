@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -62,3 +65,35 @@ def db_settings(request: pytest.FixtureRequest, settings: Settings) -> Iterator[
         db.dispose(isolated)
         with admin.begin() as connection:
             connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+
+
+CITY_END = date(2026, 6, 30)
+CITY_NOW = datetime(2026, 7, 1, 6, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.fixture(scope="session")
+def city_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated city (2,000 enterprises x 24 months, seed 11) ingested once per session.
+
+    Returns the home whose lake holds it; tests copy the lake into their own home (see
+    ``home_with_city``) so that each gets its own database and model folder.
+    """
+    from expectations.intake import ingest_paths
+    from sources.synthetic import generate_city
+
+    out = tmp_path_factory.mktemp("model-city")
+    generate_city(out, enterprises=2000, months=24, seed=11, end=CITY_END, error_rate=0.0005)
+    home = out / "home"
+    ingest_paths(
+        Settings(home=home, database_url=f"sqlite:///{home / 'layoffwatch.db'}"),
+        [out / "landing"],
+        now=CITY_NOW,
+        render_docs=False,
+    )
+    return home
+
+
+def home_with_city(city_lake: Path, settings: Settings) -> Settings:
+    """``settings`` (any backend) with a copy of the city's lake in its home."""
+    shutil.copytree(city_lake / "lake", settings.home / "lake")
+    return settings

@@ -1,0 +1,71 @@
+"""LayoffRiskModel is a scikit-learn citizen, honours its monotonic constraints, and calibrates
+on the window it is given."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from sklearn.base import clone
+
+from features.catalog import FEATURES
+from models.estimator import LayoffRiskModel
+
+
+def synthetic(n: int, seed: int, *, positive_rate_shift: float = 0.0) -> tuple[pl.DataFrame, np.ndarray]:
+    """Rows with every model feature; risk rises with arrears and removals."""
+    rng = np.random.default_rng(seed)
+    columns: dict[str, object] = {}
+    for f in FEATURES:
+        if f.categorical:
+            columns[f.name] = rng.choice(["C", "E", "F"], n)
+        else:
+            columns[f.name] = rng.random(n)
+    columns["arrears_streak"] = rng.integers(0, 6, n).astype(float)
+    columns["removed_share_30d"] = rng.random(n) * 0.3
+    logit = -5 + 0.8 * columns["arrears_streak"] + 8 * columns["removed_share_30d"] + positive_rate_shift  # type: ignore[operator]
+    y = rng.random(n) < 1 / (1 + np.exp(-logit))
+    return pl.DataFrame(columns), y
+
+
+SMALL = {"max_iter": 60, "min_samples_leaf": 40}
+
+
+def test_fit_returns_self_and_clone_keeps_parameters() -> None:
+    X, y = synthetic(4000, 1)
+    model = LayoffRiskModel(**SMALL)
+    assert model.fit(X, y) is model
+    twin = clone(model)
+    assert twin.get_params() == model.get_params()
+    assert not hasattr(twin, "trees_")
+
+
+def test_probabilities_are_probabilities() -> None:
+    X, y = synthetic(4000, 2)
+    p = LayoffRiskModel(**SMALL).fit(X, y).predict_proba(X)
+    assert p.shape == (4000, 2)
+    assert np.allclose(p.sum(axis=1), 1)
+    assert ((p >= 0) & (p <= 1)).all()
+
+
+def test_more_arrears_never_lowers_the_score() -> None:
+    X, y = synthetic(6000, 3)
+    model = LayoffRiskModel(**SMALL).fit(X, y)
+    probe = X.head(200)
+    low = model.predict_risk(probe.with_columns(pl.lit(0.0).alias("arrears_streak")))
+    high = model.predict_risk(probe.with_columns(pl.lit(5.0).alias("arrears_streak")))
+    assert (high >= low - 1e-12).all()
+
+
+def test_calibration_follows_the_later_window() -> None:
+    X, y = synthetic(6000, 4)
+    later_X, later_y = synthetic(6000, 5, positive_rate_shift=1.5)  # the world got riskier
+    model = LayoffRiskModel(**SMALL).fit(X, y, calibration=(later_X, later_y))
+    assert model.predict_risk(later_X).mean() == pytest.approx(later_y.mean(), rel=0.15)
+
+
+def test_unknown_categories_are_read_as_missing() -> None:
+    X, y = synthetic(3000, 6)
+    model = LayoffRiskModel(**SMALL).fit(X, y)
+    odd = X.head(5).with_columns(pl.lit("Z").alias("industry_section"))
+    assert np.isfinite(model.predict_risk(odd)).all()
