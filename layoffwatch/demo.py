@@ -1,4 +1,4 @@
-"""``layoffwatch demo``: a small synthetic city generated and ingested on the embedded defaults."""
+"""``layoffwatch demo``: a small synthetic city generated, ingested, trained on and scored, on the embedded defaults."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from expectations.intake import FileReport, ingest_paths
+from layoffwatch.model_views import tier_counts_table, top_table
 from layoffwatch.settings import Settings
+from models.training import score_day, train
 from sources.synthetic import generate_city
 
 
@@ -46,6 +48,13 @@ def run(
     console.print(summary_table(reports))
     console.print(f"数据质量报告（Great Expectations Data Docs）：{docs}")
     console.print("查看隔离行：[bold]layoffwatch quarantine list[/]；再次运行同一天的演示不会重复导入。")
+    trained = train(settings, as_of=end, now=now, by="demo", progress=lambda stage: console.print(f"[dim]训练：{stage}[/]"))
+    state = "已启用" if trained.promoted else "未超过当前模型，保留为挑战者"
+    console.print(f"模型 {trained.version.version}（{state}），评估报告：{trained.report}")
+    version, scored = score_day(settings, as_of=end, now=now)
+    console.print(tier_counts_table(scored))
+    console.print(top_table(scored))
+    console.print(f"评分已保存（模型 {version.version}）。导出：[bold]layoffwatch scores --as-of {end} --format xlsx --out 评分.xlsx[/]")
     return reports
 
 

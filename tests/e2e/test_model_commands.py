@@ -1,0 +1,100 @@
+"""The model commands as a data engineer and an officer use them, on a generated, ingested city."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from layoffwatch.cli import app
+
+AS_OF = "2026-06-30"
+
+
+@pytest.fixture(scope="module")
+def home(city_lake: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home with the city's lake and one trained champion, shared by this module's tests."""
+    home = tmp_path_factory.mktemp("model-cli") / "home"
+    shutil.copytree(city_lake / "lake", home / "lake")
+    return home
+
+
+@pytest.fixture
+def runner(home: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("LAYOFFWATCH_HOME", str(home))
+    monkeypatch.delenv("LAYOFFWATCH_DATABASE_URL", raising=False)
+    monkeypatch.setenv("COLUMNS", "200")
+    return CliRunner()
+
+
+def test_score_before_any_training_is_one_sentence(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["score", "--as-of", AS_OF])
+    assert result.exit_code == 2
+    assert "layoffwatch train" in result.output and "Traceback" not in result.output
+
+
+def test_train_prints_model_and_baseline_and_promotes_the_first(runner: CliRunner, home: Path) -> None:
+    result = runner.invoke(app, ["train", "--as-of", AS_OF, "--by", "工程师"])
+    assert result.exit_code == 0, result.output
+    assert "PR-AUC" in result.output and "baseline" in result.output and "champion" in result.output
+    assert list((home / "models").glob("*.skops"))
+
+
+def test_score_prints_tiers_and_reasons_and_stores_rows(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["score", "--as-of", AS_OF, "--json"])
+    assert result.exit_code == 0, result.output
+    tiers = json.loads(result.stdout)["tiers"]
+    assert sum(tiers.values()) > 1500 and "insufficient_data" in tiers
+    table = runner.invoke(app, ["score", "--as-of", AS_OF])
+    assert "风险最高" in table.output and ("红色" in table.output or "橙色" in table.output)
+
+
+def test_scores_export_in_three_formats_with_chinese_headers(runner: CliRunner, tmp_path: Path) -> None:
+    text = runner.invoke(app, ["scores", "--as-of", AS_OF, "--format", "csv"])
+    assert text.exit_code == 0, text.output
+    rows = list(csv.DictReader(io.StringIO(text.stdout)))
+    assert rows[0].keys() >= {"统一社会信用代码", "企业名称", "风险等级", "主要风险因素", "模型版本"}
+    assert float(rows[0]["90天内规模裁员概率"]) >= float(rows[-1]["90天内规模裁员概率"] or 0)
+    as_json = json.loads(runner.invoke(app, ["scores", "--as-of", AS_OF, "--format", "json", "--tier", "red"]).stdout)
+    assert all(r["tier"] == "red" and r["reasons"] for r in as_json)
+    out = tmp_path / "评分.xlsx"
+    assert runner.invoke(app, ["scores", "--as-of", AS_OF, "--format", "xlsx", "--out", str(out)]).exit_code == 0
+    sheet = openpyxl.load_workbook(out).active
+    assert sheet is not None and sheet.cell(1, 1).value == "统一社会信用代码" and sheet.max_row == len(rows) + 1
+
+
+def test_scores_refuse_an_unknown_format_or_tier(runner: CliRunner) -> None:
+    for args in (["--format", "pdf"], ["--tier", "purple"]):
+        result = runner.invoke(app, ["scores", "--as-of", AS_OF, *args])
+        assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_models_list_show_and_a_refused_promotion(runner: CliRunner) -> None:
+    listed = json.loads(runner.invoke(app, ["models", "list", "--json"]).stdout)
+    assert [v["status"] for v in listed] == ["champion"]
+    version = listed[0]["version"]
+    shown = json.loads(runner.invoke(app, ["models", "show", version, "--json"]).stdout)
+    assert shown["artifact_sha256"] and [h["to_status"] for h in shown["history"]] == ["challenger", "champion"]
+    again = runner.invoke(app, ["models", "promote", version])
+    assert again.exit_code == 2 and "already the champion" in again.output
+    unknown = runner.invoke(app, ["models", "show", "nope"])
+    assert unknown.exit_code == 2 and "models list" in unknown.output
+
+
+def test_evaluate_prints_model_and_baseline_side_by_side(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["evaluate", "--as-of", AS_OF, "--folds", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    assert set(figures["metrics"]) == {"model", "baseline"}
+    assert Path(figures["report"]).exists() and Path(figures["report"]).with_name("precision_recall.png").exists()
+
+
+def test_train_with_too_little_history_is_one_sentence(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["train", "--as-of", "2025-06-30"])
+    assert result.exit_code == 2 and "not enough history" in result.output
