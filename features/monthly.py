@@ -99,7 +99,8 @@ def payroll_features(payroll: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
         .dt.total_days()
         .clip(0)
         .alias("days_late"),
-        (pl.col("gross_pay") / pl.col("workers_paid")).alias("pay_per_worker"),
+        # Pay per worker is undefined when nobody was paid (null, not NaN, so means skip it).
+        pl.when(pl.col("workers_paid") > 0).then(pl.col("gross_pay") / pl.col("workers_paid")).alias("pay_per_worker"),
     )
     last3, prev3 = pl.col("back") < 3, (pl.col("back") >= 3) & (pl.col("back") < 6)
     latest = pl.col("back") == 0

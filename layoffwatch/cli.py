@@ -333,6 +333,47 @@ def bench_ingest(
         print_json(result)
 
 
+
+@bench_app.command("features")
+@for_people
+def bench_features(
+    data: Annotated[Path, typer.Option(help="Where `bench ingest` keeps its cities and homes.")] = Path("bench-data"),
+    home: Annotated[Path | None, typer.Option(help="An ingested home (default: the newest under --data).")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Default: the last day in the lake.")] = None,
+    enterprises: Annotated[int | None, typer.Option(help="Only checked against the lake, for the record.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Feature build time for one as_of, Polars against a pandas version of the same features."""
+    from layoffwatch import bench_model
+
+    out = err_console if as_json else console
+    figures = bench_model.features(out, data=data, home=home, as_of=_parse_day(as_of, "--as-of") if as_of else None)
+    if enterprises is not None:
+        figures["enterprises_requested"] = enterprises
+    if as_json:
+        print_json(figures)
+
+
+@bench_app.command("train")
+@for_people
+def bench_train(
+    data: Annotated[Path, typer.Option(help="Where `bench ingest` keeps its cities and homes.")] = Path("bench-data"),
+    home: Annotated[Path | None, typer.Option(help="An ingested home (default: the newest under --data).")] = None,
+    snapshots: Annotated[int, typer.Option(min=1, max=24)] = 12,
+    negative_fraction: Annotated[float, typer.Option(min=0.001, max=1.0, help="Share of negative rows kept (weighted back).")] = 0.1,
+    enterprises: Annotated[int | None, typer.Option(help="Only recorded.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Training time: labels, monthly snapshots of features, and the fit."""
+    from layoffwatch import bench_model
+
+    out = err_console if as_json else console
+    figures = bench_model.train(out, data=data, home=home, snapshots=snapshots, negative_fraction=negative_fraction)
+    if enterprises is not None:
+        figures["enterprises_requested"] = enterprises
+    if as_json:
+        print_json(figures)
+
 # ---------------------------------------------------------------------------------------------
 # the model: train, evaluate, score, export, registry
 

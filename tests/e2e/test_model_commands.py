@@ -98,3 +98,30 @@ def test_evaluate_prints_model_and_baseline_side_by_side(runner: CliRunner) -> N
 def test_train_with_too_little_history_is_one_sentence(runner: CliRunner) -> None:
     result = runner.invoke(app, ["train", "--as-of", "2025-06-30"])
     assert result.exit_code == 2 and "not enough history" in result.output
+
+
+def test_bench_features_polars_and_pandas_agree(city_lake: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["bench", "features", "--home", str(city_lake), "--as-of", AS_OF, "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    assert figures["columns_differing"] == []
+    assert figures["enterprises"] > 1900 and figures["polars_seconds"] > 0 and figures["speedup"] > 0
+
+
+def test_bench_train_times_each_stage(city_lake: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["bench", "train", "--home", str(city_lake), "--snapshots", "3", "--negative-fraction", "0.5", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    assert set(figures["stage_seconds"]) == {"labels", "features", "fit"}
+    assert figures["rows_fitted"] < figures["snapshot_rows_represented"]
+
+
+def test_demo_generates_ingests_trains_and_shows_the_riskiest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAYOFFWATCH_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("LAYOFFWATCH_DATABASE_URL", raising=False)
+    monkeypatch.setenv("COLUMNS", "200")
+    result = CliRunner().invoke(app, ["demo", "--enterprises", "400", "--months", "24"])
+    assert result.exit_code == 0, result.output
+    assert "导入汇总" in result.output and "风险等级分布" in result.output and "风险最高" in result.output

@@ -61,3 +61,17 @@ def test_a_home_that_is_a_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     with pytest.raises(SettingsError, match="LAYOFFWATCH_HOME"):
         load_settings({"LAYOFFWATCH_HOME": str(tmp_path / "file")})
+
+
+def test_tier_thresholds_come_from_the_toml_and_are_checked(tmp_path: Path) -> None:
+    from layoffwatch.settings import DEFAULT_TIERS
+
+    home = tmp_path / "home"
+    home.mkdir()
+    assert dict(load_settings({"LAYOFFWATCH_HOME": str(home)}).tiers) == DEFAULT_TIERS
+    (home / "layoffwatch.toml").write_text("[tiers]\nred = 0.5\norange = 0.2\nyellow = 0.1\nblue = 0.02\n", encoding="utf-8")
+    assert dict(load_settings({"LAYOFFWATCH_HOME": str(home)}).tiers)["red"] == 0.5
+    for bad in ("red = 0.1\norange = 0.2\nyellow = 0.05\nblue = 0.01", "red = 0.5\norange = 0.2", "red = 1.5\norange = 0.2\nyellow = 0.1\nblue = 0.02"):
+        (home / "layoffwatch.toml").write_text(f"[tiers]\n{bad}\n", encoding="utf-8")
+        with pytest.raises(SettingsError, match="tiers"):
+            load_settings({"LAYOFFWATCH_HOME": str(home)})
