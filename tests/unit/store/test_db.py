@@ -18,7 +18,9 @@ from layoffwatch.settings import Settings
 from store import batches, db
 from store.uow import unit_of_work
 
-TABLES = {"alembic_version", "enterprise", "ingestion_batch", "validation_run"}
+TABLES = {
+    "alembic_version", "enterprise", "ingestion_batch", "validation_run", "model_version", "model_promotion", "risk_score"
+}
 SHANGHAI = timezone(timedelta(hours=8))
 
 
