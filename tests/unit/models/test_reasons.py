@@ -32,7 +32,7 @@ def trained(city_lake: Path) -> tuple[LayoffRiskModel, pl.DataFrame]:
     inputs = from_lake(settings)
     until = date(2026, 6, 30)
     episodes = layoff_episodes(inputs.changes, inputs.register, inputs.outcomes, until=until)
-    dates = snapshots(date(2024, 7, 1), until)
+    dates = snapshots(date(2024, 7, 1), until)[-8:]
     rows = labelled_snapshots(inputs, episodes, dates)
     model = LayoffRiskModel(max_iter=150, min_samples_leaf=60).fit(rows, rows["label"].to_numpy())
     return model, rows.filter(pl.col("as_of") == dates[-1])
