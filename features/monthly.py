@@ -14,6 +14,9 @@ import polars as pl
 from features.visibility import known_monthly
 
 LOOKBACK_PERIODS = 12
+# Only periods of the last 14 months are read: enough for 12 known periods behind a report that
+# is one or two months late, and it keeps a province's 24-month history off the scan.
+WINDOW_MONTHS = 14
 ARREARS_TOLERANCE = 0.99  # paid below 99% of due counts as a month in arrears
 
 
@@ -21,10 +24,21 @@ def _months_between(later: pl.Expr, earlier: pl.Expr) -> pl.Expr:
     return (later.dt.year() - earlier.dt.year()) * 12 + later.dt.month() - earlier.dt.month()
 
 
+def window_start(as_of: date) -> date:
+    """The first period read for ``as_of``: the first day of the month ``WINDOW_MONTHS`` before."""
+    index = as_of.year * 12 + as_of.month - 1 - WINDOW_MONTHS
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _in_window(rows: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
+    return known_monthly(rows.filter(pl.col("period") >= window_start(as_of)), as_of=as_of)
+
+
 def _recent(rows: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
-    """Known rows of the last ``LOOKBACK_PERIODS`` periods per enterprise, ``back`` = 0 for the latest."""
+    """Known rows of the last ``LOOKBACK_PERIODS`` periods per enterprise (within the window),
+    ``back`` = 0 for the latest."""
     return (
-        known_monthly(rows, as_of=as_of)
+        _in_window(rows, as_of=as_of)
         .with_columns(pl.col("period").max().over("uscc").alias("latest_period"))
         .with_columns(_months_between(pl.col("latest_period"), pl.col("period")).alias("back"))
         .filter(pl.col("back") < LOOKBACK_PERIODS)
@@ -42,7 +56,7 @@ def _sum_where(col: str, cond: pl.Expr) -> pl.Expr:
 def contribution_features(contributions: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
     """Arrears (amount, months, consecutive months), paid/due ratio and its trend, contribution base."""
     first = (
-        known_monthly(contributions, as_of=as_of)
+        _in_window(contributions, as_of=as_of)
         .group_by("uscc")
         .agg(pl.col("period").min().alias("first_period"))
     )
@@ -100,7 +114,9 @@ def payroll_features(payroll: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
         .clip(0)
         .alias("days_late"),
         # Pay per worker is undefined when nobody was paid (null, not NaN, so means skip it).
-        pl.when(pl.col("workers_paid") > 0).then(pl.col("gross_pay") / pl.col("workers_paid")).alias("pay_per_worker"),
+        pl.when(pl.col("workers_paid") > 0)
+        .then(pl.col("gross_pay") / pl.col("workers_paid"))
+        .alias("pay_per_worker"),
     )
     last3, prev3 = pl.col("back") < 3, (pl.col("back") >= 3) & (pl.col("back") < 6)
     latest = pl.col("back") == 0

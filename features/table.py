@@ -22,6 +22,7 @@ from features.peers import with_peer_comparisons
 from features.sentiment import sentiment_features
 
 MIN_DAYS_OBSERVED = 90
+MAX_DAYS_OBSERVED = 400
 MAX_MONTHS_WITHOUT_REPORT = 4
 ENROLMENT_COUNTS = [
     f"{kind}{w}d" for kind in ("removed_", "added_", "removed_share_", "added_share_") for w in WINDOWS
@@ -66,8 +67,11 @@ def _one(inputs: Inputs, as_of: date) -> pl.LazyFrame:
             # additions are zero, and its headcount is the payroll's.
             pl.coalesce("headcount", "workers_paid_latest").alias("headcount"),
             pl.col(ENROLMENT_COUNTS).fill_null(0),
+            # Capped: the monthly window reaches back 14 months, and "observed long enough" is a
+            # question of months, not of years.
             (pl.lit(as_of) - pl.min_horizontal("first_change_on", "first_period"))
             .dt.total_days()
+            .clip(upper_bound=MAX_DAYS_OBSERVED)
             .cast(pl.Int32)
             .alias("days_observed"),
         )

@@ -14,6 +14,7 @@ import pandas as pd
 
 from features.calendar import days_to_spring_festival
 from features.catalog import FEATURES
+from features.monthly import window_start
 
 CHANNELS = ("online", "petition", "hotline", "police")
 
@@ -87,6 +88,7 @@ def enrolment(changes: pd.DataFrame, as_of: date) -> pd.DataFrame:
 
 
 def _known_monthly(rows: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    rows = rows[rows["period"] >= _ts(window_start(as_of))]
     default = rows["period"] + pd.DateOffset(months=1) + pd.Timedelta(days=14)
     known_from = rows["reported_on"].fillna(default)
     return rows[known_from <= _ts(as_of)].copy()
@@ -122,7 +124,9 @@ def contributions(frame: pd.DataFrame, as_of: date) -> pd.DataFrame:
     out["paid_ratio_trend"] = out["paid_ratio_3m"] - prev_ratio.reindex(out.index)
     base_prev = _at(r, prev3, "base_total", "mean").reindex(out.index)
     out["base_change_3m"] = latest["base_total"].reindex(out.index) / base_prev - 1
-    out["contribution_arrears_months_due"] = out["contribution_arrears"] / np.maximum(latest["due"].reindex(out.index), 1)
+    out["contribution_arrears_months_due"] = out["contribution_arrears"] / np.maximum(
+        latest["due"].reindex(out.index), 1
+    )
     out["contribution_months_since_report"] = _months_between(_ts(as_of), out["latest_period"])
     return out.drop(columns=["latest_period"]).join(first, how="left")
 
@@ -174,7 +178,9 @@ def sentiment(records: pd.DataFrame, as_of: date) -> pd.DataFrame:
     out["max_participants_90d"] = g["participants"].max().fillna(0)
     collective = (r["channel"] == "petition") & (r["participants"] >= 5)
     out["collective_petitions_90d"] = r[collective].groupby("uscc").size().reindex(out.index, fill_value=0)
-    out["records_acceleration"] = out["records_30d"] - r[prev].groupby("uscc").size().reindex(out.index, fill_value=0)
+    out["records_acceleration"] = out["records_30d"] - r[prev].groupby("uscc").size().reindex(
+        out.index, fill_value=0
+    )
     return out
 
 
@@ -209,7 +215,7 @@ def feature_table(frames: dict[str, pd.DataFrame], as_of: date) -> pd.DataFrame:
     counts = [c for c in enrolment_columns() if c in table.columns]
     table[counts] = table[counts].fillna(0)
     first_seen = table[["first_change_on", "first_period"]].min(axis=1)
-    table["days_observed"] = _days(t - first_seen)
+    table["days_observed"] = _days(t - first_seen).clip(upper=400)
     table["size_band"] = sum((table["headcount"] >= edge).astype(int) for edge in (10, 50, 200, 1000)).where(
         table["headcount"].notna()
     )
@@ -217,7 +223,13 @@ def feature_table(frames: dict[str, pd.DataFrame], as_of: date) -> pd.DataFrame:
     table["wage_arrears_share"] = table["wage_arrears_workers"] / h1
     table["paid_to_insured"] = table["workers_paid_latest"] / h1
     groups = table.groupby(["industry_section", "size_band"], dropna=False)
-    for s in ("removed_share_30d", "removed_share_90d", "contribution_arrears_months_due", "days_late_3m", "records_30d"):
+    for s in (
+        "removed_share_30d",
+        "removed_share_90d",
+        "contribution_arrears_months_due",
+        "days_late_3m",
+        "records_30d",
+    ):
         table[f"{s}_peer_pct"] = (groups[s].rank(method="min") - 1) / groups[s].transform("count")
     for s in ("removed_share_30d", "removed_share_90d"):
         table[f"{s}_vs_peers"] = table[s] - groups[s].transform("median")
