@@ -33,6 +33,14 @@ class Inputs:
     linked_sentiment: pl.LazyFrame
     outcomes: pl.LazyFrame
 
+    def collected(self) -> Inputs:
+        """The same inputs read into memory once: for many as_of dates in a row (training, evaluation),
+        each date then skips the lake scan and the de-duplication of corrected rows."""
+        frames = pl.collect_all(
+            [self.register, self.changes, self.contributions, self.payroll, self.linked_sentiment, self.outcomes]
+        )
+        return Inputs(*(frame.lazy() for frame in frames))
+
     @classmethod
     def from_frames(
         cls,

@@ -135,12 +135,14 @@ def train(
 ) -> dict[str, object]:
     """Labels, features for ``snapshots`` month ends, and the fit -- each stage timed."""
     settings = find_home(data, home)
-    inputs = from_lake(settings)
-    last = latest_day(inputs)
     stages: dict[str, float] = {}
     started = time.perf_counter()
+    inputs = from_lake(settings).collected()
+    stages["read"] = time.perf_counter() - started
+    last = latest_day(inputs)
+    t = time.perf_counter()
     episodes = layoff_episodes(inputs.changes, inputs.register, inputs.outcomes, until=last)
-    stages["labels"] = time.perf_counter() - started
+    stages["labels"] = time.perf_counter() - t
     newest = month_end(add_months(last, -4))  # labels of the newest snapshot have matured
     dates = [add_months(newest, -k) for k in range(snapshots - 1, -1, -1)]
     dates = [month_end(d) for d in dates]

@@ -64,7 +64,7 @@ def _history_start(inputs: Inputs, as_of: date) -> date:
 
 
 def _windows(settings: Settings, as_of: date) -> tuple[Inputs, pl.DataFrame, list[date]]:
-    inputs = from_lake(settings)
+    inputs = from_lake(settings).collected()
     dates = snapshots(_history_start(inputs, as_of), as_of)
     episodes = layoff_episodes(inputs.changes, inputs.register, inputs.outcomes, until=as_of)
     return inputs, episodes, dates

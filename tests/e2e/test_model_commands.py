@@ -114,7 +114,7 @@ def test_bench_train_times_each_stage(city_lake: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout)
-    assert set(figures["stage_seconds"]) == {"labels", "features", "fit"}
+    assert set(figures["stage_seconds"]) == {"read", "labels", "features", "fit"}
     assert figures["rows_fitted"] < figures["snapshot_rows_represented"]
 
 
