@@ -8,7 +8,6 @@ Nothing valid is lost and nothing is written twice.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -26,6 +25,7 @@ from layoffwatch.settings import Settings
 from sources import read
 from sources.schema import INGEST_ORDER, Source
 from store import batches, db, enterprises, lake, quarantine
+from store.files import sha256_of
 
 # parse: cell text -> typed values and the evidence every rule reads (sources.parse via
 # expectations.evidence); check: the Polars rules; gx: the same rules in Great Expectations.
@@ -74,11 +74,7 @@ class FileReport:
 
 def file_hash(path: Path) -> str:
     """sha256 of the file's bytes: the batch id."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return sha256_of(path)
 
 
 def ordered(files: Iterable[Path]) -> list[Path]:

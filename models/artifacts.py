@@ -7,7 +7,6 @@ the registry is checked first, so a file swapped on disk is refused before skops
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -16,6 +15,7 @@ import skops.io as sio
 
 from layoffwatch.errors import UserError
 from models.estimator import LayoffRiskModel
+from store.files import sha256_of
 
 TRUSTED_TYPES = [
     "functools.partial",
@@ -29,14 +29,6 @@ class ArtifactRefused(UserError):
     """The artifact's hash does not match the registry, or it asks for untrusted types."""
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def save(model: LayoffRiskModel, path: Path) -> str:
     """Write the model atomically; returns the file's sha256."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -44,13 +36,13 @@ def save(model: LayoffRiskModel, path: Path) -> str:
     os.close(fd)
     sio.dump(model, tmp)
     os.replace(tmp, path)
-    return sha256(path)
+    return sha256_of(path)
 
 
 def load(path: Path, *, expected_sha256: str) -> LayoffRiskModel:
     if not path.exists():
         raise ArtifactRefused(f"模型文件 {path} 不存在（model artifact missing）。")
-    actual = sha256(path)
+    actual = sha256_of(path)
     if actual != expected_sha256:
         raise ArtifactRefused(
             f"{path}: sha256 {actual[:12]}… does not match the registry's {expected_sha256[:12]}…; "
