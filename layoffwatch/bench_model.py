@@ -28,7 +28,7 @@ from layoffwatch.errors import UserError
 from layoffwatch.settings import Settings
 from models.dataset import labelled_snapshots
 from models.estimator import LayoffRiskModel
-from models.windows import add_months, month_end
+from models.windows import add_months
 from sources.schema import SOURCES
 from store import lake
 
@@ -41,8 +41,12 @@ def find_home(data: Path, home: Path | None) -> Settings:
     candidates = [home] if home else sorted(data.glob("home-*"), reverse=True)
     for candidate in candidates:
         if candidate and (candidate / "lake" / "si_changes").is_dir():
-            return Settings(home=candidate.resolve(), database_url=f"sqlite:///{candidate.resolve() / 'layoffwatch.db'}")
-    raise UserError(f"{home or data}: no ingested lake found; run `layoffwatch bench ingest` first (or pass --home).")
+            return Settings(
+                home=candidate.resolve(), database_url=f"sqlite:///{candidate.resolve() / 'layoffwatch.db'}"
+            )
+    raise UserError(
+        f"{home or data}: no ingested lake found; run `layoffwatch bench ingest` first (or pass --home)."
+    )
 
 
 def _peak_gb() -> float:
@@ -84,7 +88,9 @@ def compare(polars_table: pl.DataFrame, pandas_table: pd.DataFrame) -> list[str]
     return bad
 
 
-def features(console: Console, *, data: Path, home: Path | None, as_of: date | None, pandas: bool = True) -> dict[str, object]:
+def features(
+    console: Console, *, data: Path, home: Path | None, as_of: date | None, pandas: bool = True
+) -> dict[str, object]:
     settings = find_home(data, home)
     inputs = from_lake(settings)
     day = as_of or latest_day(inputs)
@@ -121,12 +127,18 @@ def features(console: Console, *, data: Path, home: Path | None, as_of: date | N
     table_out = Table(title=f"特征构建基准（{day}）")
     for col in ("实现", "秒", "相对 pandas"):
         table_out.add_column(col)
-    table_out.add_row("Polars（lazy）", f"{polars_seconds:.1f}", f"{figures.get('speedup', float('nan')):.1f}×")
+    table_out.add_row(
+        "Polars（lazy）", f"{polars_seconds:.1f}", f"{figures.get('speedup', float('nan')):.1f}×"
+    )
     if pandas:
         table_out.add_row("pandas（同一进程，同样的特征）", f"{figures['pandas_seconds']:.1f}", "1.0×")
     console.print(table_out)
     if pandas:
-        console.print("两种实现结果一致" if not figures["columns_differing"] else f"不一致的列：{figures['columns_differing']}")
+        console.print(
+            "两种实现结果一致"
+            if not figures["columns_differing"]
+            else f"不一致的列：{figures['columns_differing']}"
+        )
     return figures
 
 
@@ -143,9 +155,8 @@ def train(
     t = time.perf_counter()
     episodes = layoff_episodes(inputs.changes, inputs.register, inputs.outcomes, until=last)
     stages["labels"] = time.perf_counter() - t
-    newest = month_end(add_months(last, -4))  # labels of the newest snapshot have matured
+    newest = add_months(last, -4)  # labels of the newest snapshot have matured
     dates = [add_months(newest, -k) for k in range(snapshots - 1, -1, -1)]
-    dates = [month_end(d) for d in dates]
     t = time.perf_counter()
     rows = labelled_snapshots(
         inputs, episodes, dates, negative_fraction=negative_fraction,
@@ -167,9 +178,14 @@ def train(
         "stage_seconds": stages,
         "total_seconds": total,
         "peak_rss_gb": _peak_gb(),
-        "targets": {"total_at_most_seconds": TRAIN_TARGET_SECONDS, "total_met": total <= TRAIN_TARGET_SECONDS},
+        "targets": {
+            "total_at_most_seconds": TRAIN_TARGET_SECONDS,
+            "total_met": total <= TRAIN_TARGET_SECONDS,
+        },
     }
-    out = Table(title=f"训练基准：{snapshots} 个月度快照，约 {represented:,.0f} 行（拟合 {rows.height:,} 行）")
+    out = Table(
+        title=f"训练基准：{snapshots} 个月度快照，约 {represented:,.0f} 行（拟合 {rows.height:,} 行）"
+    )
     out.add_column("阶段")
     out.add_column("秒", justify="right")
     for stage, seconds in stages.items():

@@ -23,7 +23,7 @@ EXPORT_HEADERS = {
     "as_of": "评估日期",
     "model_version": "模型版本",
 }
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = r"^[=+\-@\t\r]"  # what a spreadsheet takes for the start of a formula
 
 
 def metrics_side_by_side(metrics: dict[str, Metrics], title: str) -> Table:
@@ -119,11 +119,7 @@ def tier_counts_table(scores: pl.DataFrame) -> Table:
 
 def _safe_text(expr: pl.Expr) -> pl.Expr:
     """Text a spreadsheet will not run as a formula."""
-    return (
-        pl.when(expr.str.starts_with(FORMULA_START[0]) | expr.str.contains(r"^[=+\-@\t\r]"))
-        .then("'" + expr)
-        .otherwise(expr)
-    )
+    return pl.when(expr.str.contains(FORMULA_START)).then("'" + expr).otherwise(expr)
 
 
 def export_frame(scores: pl.DataFrame) -> pl.DataFrame:

@@ -11,7 +11,7 @@ reads ``truth/`` and exists only here, to show how much of the knowable the mode
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,6 @@ from models.metrics import Metrics, compute
 from models.windows import Fold
 
 SCORERS = ("model", "baseline", "oracle")
-SCORER_ZH = {"model": "模型", "baseline": "规则基线", "oracle": "上限（隐藏真值）"}
 
 
 @dataclass
@@ -35,7 +34,6 @@ class Evaluation:
     per_fold: list[dict[str, Metrics]]
     scored: pl.DataFrame  # held-out rows: uscc, as_of, label, days_to_start, score_<scorer>
     traps: pl.DataFrame | None = None  # red-tier rates for look-alikes vs ordinary rows
-    notes: list[str] = field(default_factory=list)
 
 
 def fit_on(rows: pl.DataFrame, fold: Fold, params: dict[str, Any] | None = None) -> LayoffRiskModel:

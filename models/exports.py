@@ -10,6 +10,7 @@ import polars as pl
 from features.inputs import from_lake
 from layoffwatch.errors import UserError
 from layoffwatch.settings import Settings
+from models.scoring import SCORE_COLUMNS
 from models.tiers import TIER_ZH
 from models.training import champion_model
 from store.db import engine_for
@@ -32,15 +33,4 @@ def scores_for_export(settings: Settings, *, as_of: date, tiers: Sequence[str] |
     out = rows.join(names, on="uscc", how="left")
     if tiers:
         out = out.filter(pl.col("tier").is_in(list(tiers)))
-    return out.select(
-        "uscc",
-        "name",
-        "township",
-        "industry",
-        "probability",
-        "percentile",
-        "tier",
-        "reasons",
-        "as_of",
-        "model_version",
-    )
+    return out.select(*SCORE_COLUMNS, "model_version")

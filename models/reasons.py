@@ -22,7 +22,6 @@ from models.estimator import LayoffRiskModel
 
 REASON_GROUPS: tuple[str, ...] = tuple(g for g in GROUPS if g not in CONTEXT_GROUPS)
 MAX_REASONS = 5
-MIN_REASONS = 3
 PEER_CAP = 0.99  # "higher than 100% of peers" reads as an error; the top is 99%
 
 

@@ -11,7 +11,6 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from layoffwatch.errors import UserError
@@ -140,12 +139,4 @@ def make_champion(
         session.flush()
     change_status(
         session, version, "champion", by=by, at=at, reason=reason, forced=forced, gate_result=gate_result
-    )
-
-
-def champion_count(session: Session) -> int:
-    return int(
-        session.exec(
-            select(sa.func.count()).select_from(ModelVersion).where(ModelVersion.status == "champion")
-        ).one()
     )

@@ -20,7 +20,6 @@ TIER_ZH = {
     "none": "无",
     "insufficient_data": "数据不足",
 }
-ALERTING = ("red", "orange", "yellow")
 
 
 def tier_expr(thresholds: Sequence[tuple[str, float]], probability: str = "probability") -> pl.Expr:

@@ -10,7 +10,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -28,7 +28,7 @@ from models.metrics import Metrics, compute
 from models.report import ReportInput, write
 from models.scoring import score
 from models.tiers import tier_expr, tier_shares
-from models.windows import Fold, NotEnoughHistory, latest_fold, rolling_folds, snapshots
+from models.windows import Fold, NotEnoughHistory, add_months, latest_fold, rolling_folds, snapshots
 from store.db import engine_for
 from store.scores import write_scores
 from store.tables import ModelVersion
@@ -185,11 +185,10 @@ def holdout_comparison(
 
 
 def _month_ends(first: date, last: date) -> list[date]:
-    out, d = [], first
-    while d <= last:
-        out.append(d)
-        d = (d.replace(day=1) + timedelta(days=32)).replace(day=1)
-        d = (d.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    """The snapshot dates of a stored window (month ends from ``first`` to ``last``)."""
+    out = [first]
+    while out[-1] < last:
+        out.append(add_months(out[-1], 1))
     return out
 
 
