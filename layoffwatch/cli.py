@@ -6,20 +6,29 @@ bug and keeps its traceback.
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
-from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from layoffwatch.cli_support import (
+    AsOfOption,
+    ByOption,
+    JsonOption,
+    console,
+    err_console,
+    for_people,
+    now,
+    parse_day,
+    print_json,
+    settings,
+    who,
+)
 from layoffwatch.errors import UserError
-from layoffwatch.settings import Settings, load_settings
 
 app = typer.Typer(
     name="layoffwatch",
@@ -47,38 +56,16 @@ app.add_typer(batches_app, name="batches")
 app.add_typer(bench_app, name="bench")
 app.add_typer(models_app, name="models")
 
-console = Console()
-err_console = Console(stderr=True)
-F = TypeVar("F", bound=Callable[..., Any])
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+def _add_command_groups() -> None:
+    from layoffwatch import cli_alerts, cli_outbox, cli_watchlist
 
-
-def for_people(fn: F) -> F:
-    """Run a command, turning a user's mistake into one sentence and exit code 2."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except UserError as exc:
-            err_console.print(f"[bold red]错误[/]: {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
-
-    return wrapper  # type: ignore[return-value]
+    app.add_typer(cli_alerts.app, name="alerts")
+    app.add_typer(cli_watchlist.app, name="watchlist")
+    app.add_typer(cli_outbox.app, name="outbox")
 
 
-def settings() -> Settings:
-    return load_settings()
-
-
-def now(cfg: Settings) -> datetime:
-    return datetime.now(cfg.tz)
-
-
-def print_json(value: object) -> None:
-    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
-
+_add_command_groups()
 
 # ---------------------------------------------------------------------------------------------
 # ingest / validate
@@ -251,7 +238,7 @@ def generate(
 ) -> None:
     """Write a synthetic city in the contract's formats, with its ground truth kept apart."""
     cfg = settings()
-    last_day = _parse_day(end, "--end") if end else now(cfg).date() - timedelta(days=1)
+    last_day = parse_day(end, "--end") if end else now(cfg).date() - timedelta(days=1)
     _generate_with_progress(
         out, enterprises=enterprises, months=months, seed=seed, end=last_day, error_rate=error_rate
     )
@@ -272,13 +259,6 @@ def _generate_with_progress(out: Path, **kwargs: Any) -> Any:
             bar.update(task, description=f"生成合成城市：{stage}", completed=done, total=total)
 
         return generate_city(out, progress=progress, **kwargs)
-
-
-def _parse_day(text: str, option: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise UserError(f"{option} {text!r} is not a date; expected YYYY-MM-DD, e.g. 2025-12-31.") from None
 
 
 @db_app.command("upgrade")
@@ -347,7 +327,7 @@ def bench_features(
     from layoffwatch import bench_model
 
     out = err_console if as_json else console
-    figures = bench_model.features(out, data=data, home=home, as_of=_parse_day(as_of, "--as-of") if as_of else None)
+    figures = bench_model.features(out, data=data, home=home, as_of=parse_day(as_of, "--as-of") if as_of else None)
     if enterprises is not None:
         figures["enterprises_requested"] = enterprises
     if as_json:
@@ -377,16 +357,6 @@ def bench_train(
 # ---------------------------------------------------------------------------------------------
 # the model: train, evaluate, score, export, registry
 
-AsOfOption = Annotated[str, typer.Option("--as-of", help="As-of date, YYYY-MM-DD.")]
-ByOption = Annotated[str | None, typer.Option("--by", help="Who is acting (default: the login name).")]
-
-
-def _who(by: str | None) -> str:
-    import getpass
-
-    return by or getpass.getuser()
-
-
 def _say(message: str) -> None:
     err_console.print(f"[dim]… {message}[/]")
 
@@ -405,9 +375,9 @@ def train(
     cfg = settings()
     result = run(
         cfg,
-        as_of=_parse_day(as_of, "--as-of"),
+        as_of=parse_day(as_of, "--as-of"),
         now=now(cfg),
-        by=_who(by),
+        by=who(by),
         promote=not no_promote,
         progress=_say,
     )
@@ -446,7 +416,7 @@ def evaluate(
         raise UserError(
             f"--truth {truth}: no distress_monthly.parquet there; expected a generated city's truth/ folder."
         )
-    day = _parse_day(as_of, "--as-of") if as_of else latest_day(from_lake(cfg))
+    day = parse_day(as_of, "--as-of") if as_of else latest_day(from_lake(cfg))
     result = evaluate_history(cfg, as_of=day, truth=truth, folds=folds, progress=_say)
     ev = result.evaluation
     if as_json:
@@ -476,7 +446,7 @@ def score(as_of: AsOfOption, as_json: JsonOption = False) -> None:
     from models.training import score_day
 
     cfg = settings()
-    version, scored = score_day(cfg, as_of=_parse_day(as_of, "--as-of"), now=now(cfg))
+    version, scored = score_day(cfg, as_of=parse_day(as_of, "--as-of"), now=now(cfg))
     if as_json:
         print_json(
             {
@@ -515,7 +485,7 @@ def scores(
         raise UserError(f"--format {fmt!r}: expected csv, json or xlsx.")
     if fmt == "xlsx" and out is None:
         raise UserError("--format xlsx needs --out FILE.xlsx.")
-    frame = scores_for_export(cfg, as_of=_parse_day(as_of, "--as-of"), tiers=tier)
+    frame = scores_for_export(cfg, as_of=parse_day(as_of, "--as-of"), tiers=tier)
     if fmt == "json":
         text = json.dumps(
             frame.drop("name_for_sort", strict=False).to_dicts(), ensure_ascii=False, indent=2, default=str
@@ -597,7 +567,7 @@ def models_promote(
     from models.training import promote
 
     cfg = settings()
-    result, promoted = promote(cfg, version, by=_who(by), now=now(cfg), reason=reason, force=force)
+    result, promoted = promote(cfg, version, by=who(by), now=now(cfg), reason=reason, force=force)
     if result is not None:
         console.print(views.gate_table(result))
     if not promoted:

@@ -18,13 +18,18 @@ from layoffwatch.errors import SettingsError
 
 DEFAULT_HOME = Path(".layoffwatch")
 TOML_NAME = "layoffwatch.toml"
-TOML_KEYS = {"database_url", "timezone", "tiers"}
+TOML_KEYS = {"database_url", "timezone", "tiers", "watchlist"}
 TIER_NAMES = ("red", "orange", "yellow", "blue")
 # Calibrated probability of a mass layoff within 90 days at which each tier begins. At the
 # synthetic city's base rate (0.7% per 90 days) these put about 1.5% of enterprises at yellow or
 # above (the evaluation report prints the shares on every holdout).
 DEFAULT_TIERS = {"red": 0.30, "orange": 0.15, "yellow": 0.07, "blue": 0.03}
 SUPPORTED_DATABASES = ("sqlite", "postgresql")
+# The watchlist takes an enterprise in at this tier or above and lets it go only after this many
+# consecutive days below, so that an enterprise near a threshold does not flap in and out.
+DEFAULT_WATCHLIST_ENTRY_TIER = "yellow"
+DEFAULT_WATCHLIST_EXIT_DAYS = 14
+ALERTING_NAME = "alerting.yaml"
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,8 @@ class Settings:
     database_url: str
     timezone: str = "Asia/Shanghai"
     tiers: tuple[tuple[str, float], ...] = tuple(DEFAULT_TIERS.items())
+    watchlist_entry_tier: str = DEFAULT_WATCHLIST_ENTRY_TIER
+    watchlist_exit_after_days: int = DEFAULT_WATCHLIST_EXIT_DAYS
 
     @property
     def tz(self) -> ZoneInfo:
@@ -63,6 +70,16 @@ class Settings:
         return self.home / "landing"
 
     @property
+    def alerting(self) -> Path:
+        """Offices, routing, deadlines and area rules (``alerts.config``); the packaged default when absent."""
+        return self.home / ALERTING_NAME
+
+    @property
+    def outbox(self) -> Path:
+        """Where the local delivery channel (``lwoutbox://``) writes messages: demo, tests, offline sites."""
+        return self.home / "outbox"
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
@@ -88,7 +105,28 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             f"{home / TOML_NAME}: timezone = {timezone!r} is not a known IANA zone; expected e.g. 'Asia/Shanghai'."
         ) from None
     tiers = _check_tiers(file_values.get("tiers", DEFAULT_TIERS), home / TOML_NAME)
-    return Settings(home=home.resolve(), database_url=database_url, timezone=timezone, tiers=tiers)
+    entry_tier, exit_days = _check_watchlist(file_values.get("watchlist", {}), home / TOML_NAME)
+    return Settings(
+        home=home.resolve(),
+        database_url=database_url,
+        timezone=timezone,
+        tiers=tiers,
+        watchlist_entry_tier=entry_tier,
+        watchlist_exit_after_days=exit_days,
+    )
+
+
+def _check_watchlist(values: object, path: Path) -> tuple[str, int]:
+    """``[watchlist]``: entry_tier one of red/orange/yellow/blue; exit_after_days a whole number >= 1."""
+    if not isinstance(values, dict) or set(values) - {"entry_tier", "exit_after_days"}:
+        raise SettingsError(f"{path}: [watchlist] takes only entry_tier and exit_after_days.")
+    tier = values.get("entry_tier", DEFAULT_WATCHLIST_ENTRY_TIER)
+    if tier not in TIER_NAMES:
+        raise SettingsError(f"{path}: watchlist.entry_tier = {tier!r}; expected one of {', '.join(TIER_NAMES)}.")
+    days = values.get("exit_after_days", DEFAULT_WATCHLIST_EXIT_DAYS)
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise SettingsError(f"{path}: watchlist.exit_after_days = {days!r}; expected a whole number of days, at least 1.")
+    return str(tier), days
 
 
 def _check_tiers(values: object, path: Path) -> tuple[tuple[str, float], ...]:

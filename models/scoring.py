@@ -3,7 +3,7 @@
 Grain: one row per (uscc, as_of) for enterprises founded by then, not deregistered, and with staff
 on the books or too little data to tell. ``insufficient_data`` rows get that tier and no
 probability. Reasons are computed for enterprises at blue tier or above (the ones anybody will
-read); tier ``none`` carries none.
+read); tier ``none`` carries none. The same rows carry ``evidence``, the figures alerts quote.
 """
 
 from __future__ import annotations
@@ -28,6 +28,28 @@ SCORE_COLUMNS = (
     "percentile",
     "tier",
     "reasons",
+    "evidence",
+)
+# The figures an alert quotes and routes on (``alerts.routing``), kept with each explained score.
+EVIDENCE_COLUMNS = (
+    "headcount",
+    "removed_30d",
+    "removed_share_30d",
+    "removed_90d",
+    "contribution_arrears",
+    "arrears_months_6m",
+    "days_late_latest",
+    "unpaid_latest",
+    "wage_arrears_workers",
+    "wage_arrears_amount",
+    "petition_90d",
+    "collective_petitions_90d",
+    "police_90d",
+    "hotline_90d",
+    "online_90d",
+    "participants_90d",
+    "max_participants_90d",
+    "records_30d",
 )
 
 
@@ -58,7 +80,12 @@ def score(
     reasons = explained.select("_i").with_columns(explain(model, explained))
     return (
         scored.join(reasons, on="_i", how="left")
-        .with_columns(pl.col("reasons").fill_null(pl.lit([], dtype=reasons.schema["reasons"])))
+        .with_columns(
+            pl.col("reasons").fill_null(pl.lit([], dtype=reasons.schema["reasons"])),
+            pl.when(pl.col("tier").is_in(EXPLAINED_TIERS))
+            .then(pl.struct(EVIDENCE_COLUMNS))
+            .alias("evidence"),
+        )
         .sort("_i")
         .drop("_i")
         .select(*SCORE_COLUMNS, pl.exclude(SCORE_COLUMNS))

@@ -13,11 +13,14 @@ from store.tables import RiskScore
 from store.upsert import upsert
 
 CHUNK = 5_000
-COLUMNS = ("as_of", "uscc", "model_version", "probability", "percentile", "tier", "reasons", "scored_at")
+COLUMNS = (
+    "as_of", "uscc", "model_version", "probability", "percentile", "tier", "reasons", "evidence", "scored_at"
+)  # fmt: skip
 
 
 def write_scores(engine: Engine, scores: pl.DataFrame, *, model_version: str, scored_at: datetime) -> int:
-    """Upsert ``scores`` (uscc, as_of, probability, percentile, tier, reasons); returns rows written."""
+    """Upsert ``scores`` (uscc, as_of, probability, percentile, tier, reasons and, when present,
+    evidence: a struct, null where there is none); returns rows written."""
     table = RiskScore.__table__  # type: ignore[attr-defined]
     rows = scores.select(
         "as_of",
@@ -27,6 +30,7 @@ def write_scores(engine: Engine, scores: pl.DataFrame, *, model_version: str, sc
         "percentile",
         "tier",
         "reasons",
+        pl.col("evidence") if "evidence" in scores.columns else pl.lit(None).alias("evidence"),
         pl.lit(scored_at).alias("scored_at"),
     )
     written = 0
@@ -37,7 +41,7 @@ def write_scores(engine: Engine, scores: pl.DataFrame, *, model_version: str, sc
                 table,
                 key=("as_of", "uscc", "model_version"),
                 update=COLUMNS[3:],
-                rows=chunk.to_dicts(),
+                rows=[{**row, "evidence": row["evidence"] or {}} for row in chunk.to_dicts()],
             )
             connection.execute(statement)
             written += chunk.height

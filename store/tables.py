@@ -154,7 +154,9 @@ class RiskScore(SQLModel, table=True):
     """One row per (as_of, uscc, model_version): probability, percentile, tier and reasons.
 
     ``reasons`` is a list of {code, title, sentence, impact}; empty for tier ``none`` and for
-    ``insufficient_data`` (数据不足), which is a state of its own, never a low tier.
+    ``insufficient_data`` (数据不足), which is a state of its own, never a low tier. ``evidence``
+    holds the figures alerts quote and route on (``models.scoring.EVIDENCE_COLUMNS``), for the same
+    tiers as the reasons.
     """
 
     __tablename__ = "risk_score"
@@ -170,4 +172,204 @@ class RiskScore(SQLModel, table=True):
     percentile: float | None = None
     tier: str = Field(max_length=20)
     reasons: list[dict[str, Any]] = Field(default_factory=list, sa_type=JsonDocument, nullable=False)
+    evidence: dict[str, Any] = Field(default_factory=dict, sa_type=JsonDocument, nullable=False)
     scored_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Watchlist, alerts, notifications (alerting issue). Row times are aware UTC; days are dates in
+# the bureau's timezone (the as_of of the run that decided).
+
+WATCHLIST_KINDS = ("manual", "auto")
+ALERT_KINDS = ("enterprise", "area")
+ALERT_STATUSES = ("open", "acknowledged", "verifying", "confirmed", "false_alarm", "closed")
+NOTIFICATION_KINDS = ("alert", "overdue", "digest", "test", "pipeline")
+NOTIFICATION_STATUSES = ("pending", "sending", "sent", "held", "digested")
+"""``pending``: waiting to be sent (``attempts`` > 0 means it is retrying); ``sending``: claimed by a
+sender until ``lease_until``; ``held``: waiting for its office's daily digest; ``digested``: sent
+inside the digest ``digest_id``."""
+
+
+class WatchlistEntry(SQLModel, table=True):
+    """One stay of an enterprise on the key-enterprise watchlist (重点关注企业清单).
+
+    A row is on the list while ``left_on`` is null; leaving fills ``left_*`` and a later return is
+    a new row, so the rows are the full history. ``auto`` rows enter at the configured tier and
+    leave only after ``below_since`` has lasted the configured number of days (hysteresis);
+    ``manual`` rows are added and removed by an officer, optionally until ``expires_on``.
+    """
+
+    __tablename__ = "watchlist_entry"
+    __table_args__ = (
+        sa.CheckConstraint(f"kind IN {WATCHLIST_KINDS!r}", name="kind"),
+        sa.UniqueConstraint("uscc", "kind", "entered_on"),
+        sa.Index(
+            "ix_watchlist_entry_on_list",
+            "uscc",
+            "kind",
+            unique=True,
+            sqlite_where=sa.text("left_on IS NULL"),
+            postgresql_where=sa.text("left_on IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    uscc: str = Field(max_length=18, index=True)
+    kind: str = Field(max_length=8)
+    entered_on: date
+    entered_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    entered_by: str
+    reason: str
+    tier_at_entry: str | None = Field(default=None, max_length=20)
+    office: str | None = None
+    expires_on: date | None = None
+    last_as_of: date | None = None
+    last_tier: str | None = Field(default=None, max_length=20)
+    below_since: date | None = None
+    left_on: date | None = None
+    left_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    left_by: str | None = None
+    leave_reason: str | None = None
+
+
+class RoutingConfig(SQLModel, table=True):
+    """Every routing configuration ever used, by version (a hash of its validated content).
+
+    An alert keeps the version it was created under, so what an office was sent can always be
+    explained. Secrets are never here: targets hold only references to environment variables or
+    Prefect Secret blocks.
+    """
+
+    __tablename__ = "routing_config"
+
+    version: str = Field(primary_key=True, max_length=64)
+    content: dict[str, Any] = Field(default_factory=dict, sa_type=JsonDocument, nullable=False)
+    source: str
+    first_used_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+
+
+class Alert(SQLModel, table=True):
+    """One risk episode of one enterprise (``kind='enterprise'``, ``subject`` its uscc) or of an
+    area (``kind='area'``, ``subject`` like ``township:上马街道``, ``chain:精深铜加工`` or ``county``).
+
+    ``status`` is the officers' workflow; ``firing`` whether the risk is at alert level on the
+    latest ``as_of``. At most one alert per subject is not closed (a partial unique index); a
+    closed episode is never reopened. ``details`` is what messages and pages show: names, tier,
+    reasons and evidence counts as of ``as_of``.
+    """
+
+    __tablename__ = "alert"
+    __table_args__ = (
+        sa.CheckConstraint(f"kind IN {ALERT_KINDS!r}", name="kind"),
+        sa.CheckConstraint(f"status IN {ALERT_STATUSES!r}", name="status"),
+        sa.UniqueConstraint("kind", "subject", "episode_start"),
+        sa.Index(
+            "ix_alert_one_not_closed",
+            "kind",
+            "subject",
+            unique=True,
+            sqlite_where=sa.text("status != 'closed'"),
+            postgresql_where=sa.text("status != 'closed'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    subject: str = Field(max_length=200)
+    subject_name: str
+    episode_start: date
+    status: str = Field(max_length=16, index=True)
+    firing: bool = True
+    tier: str = Field(max_length=20)
+    peak_tier: str = Field(max_length=20)
+    probability: float | None = None
+    as_of: date
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JsonDocument, nullable=False)
+    offices: list[str] = Field(default_factory=list, sa_type=JsonDocument, nullable=False)
+    routing_version: str = Field(max_length=64, foreign_key="routing_config.version")
+    opened_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    updated_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    ack_deadline: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    acknowledged_by: str | None = None
+    escalated_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    resolved_on: date | None = None
+    assigned_to: str | None = None
+    verify_due: date | None = None
+    outcome: str | None = Field(default=None, max_length=16)
+    affected_workers: int | None = None
+    closed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class AlertTransition(SQLModel, table=True):
+    """The audit trail: every change of an alert, by a person or by the daily run, with why."""
+
+    __tablename__ = "alert_transition"
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id", index=True)
+    action: str = Field(max_length=32)
+    from_status: str | None = Field(default=None, max_length=16)
+    to_status: str = Field(max_length=16)
+    at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    by: str
+    reason: str
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JsonDocument, nullable=False)
+
+
+class Silence(SQLModel, table=True):
+    """An enterprise muted until a day, with why: its alerts are kept but nobody is notified."""
+
+    __tablename__ = "silence"
+
+    id: int | None = Field(default=None, primary_key=True)
+    uscc: str = Field(max_length=18, index=True)
+    until: date
+    reason: str
+    by: str
+    created_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    lifted_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    lifted_by: str | None = None
+
+
+class Notification(SQLModel, table=True):
+    """The outbox: one message to one target of one office, written in the same transaction as the
+    alert change that caused it, and sent at most once per ``key``.
+
+    ``key`` is (alert, state, office, target) for alert messages, so re-runs and restarts cannot
+    send the same thing twice; ``reason`` is what the notify decision returned (first, escalated,
+    repeat, resolved). ``target`` names a target in the routing configuration; its URL (and secret)
+    is resolved only when sending.
+    """
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        sa.CheckConstraint(f"kind IN {NOTIFICATION_KINDS!r}", name="kind"),
+        sa.CheckConstraint(f"status IN {NOTIFICATION_STATUSES!r}", name="status"),
+        sa.Index(None, "status", "next_attempt_at"),
+        sa.Index(None, "alert_id", "office"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=300, unique=True)
+    kind: str = Field(max_length=16)
+    alert_id: int | None = Field(default=None, foreign_key="alert.id")
+    state: str = Field(max_length=64)
+    reason: str = Field(max_length=16)
+    office: str = Field(max_length=32)
+    target: str = Field(max_length=64)
+    tier: str | None = Field(default=None, max_length=20)
+    firing: bool = True
+    title: str
+    body: str
+    body_format: str = Field(default="markdown", max_length=16)
+    status: str = Field(max_length=16)
+    digest_id: int | None = Field(default=None, foreign_key="notification.id")
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    lease_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    claimed_by: str | None = None
+    last_error: str | None = None
+    routing_version: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)

@@ -19,7 +19,8 @@ from store import batches, db
 from store.uow import unit_of_work
 
 TABLES = {
-    "alembic_version", "enterprise", "ingestion_batch", "validation_run", "model_version", "model_promotion", "risk_score"
+    "alembic_version", "enterprise", "ingestion_batch", "validation_run", "model_version", "model_promotion", "risk_score",
+    "watchlist_entry", "routing_config", "alert", "alert_transition", "silence", "notification",
 }
 SHANGHAI = timezone(timedelta(hours=8))
 
