@@ -200,7 +200,7 @@ def _prefect_secret(block: str, target: str) -> str:
     try:
         from prefect.blocks.system import Secret
 
-        value = Secret.load(block).get()
+        value = Secret.load(block).get()  # type: ignore[union-attr]  # sync context: a Secret, not a coroutine
     except Exception as exc:  # Prefect raises ValueError, ObjectNotFound, connection errors ...
         raise SettingsError(f"target {target!r}: cannot read Prefect Secret block {block!r} ({exc}).") from None
     if not isinstance(value, str) or not value:
