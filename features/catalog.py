@@ -105,3 +105,27 @@ CONTEXT_GROUPS: tuple[str, ...] = ("profile",)
 
 def by_group(group: str) -> tuple[Feature, ...]:
     return tuple(f for f in FEATURES if f.group == group)
+
+
+# Feature-table columns an alert quotes and routes on (``alerts.routing``): ``models.scoring`` keeps
+# them with each explained score, and the alerting code reads them without loading the model.
+EVIDENCE_COLUMNS = (
+    "headcount",
+    "removed_30d",
+    "removed_share_30d",
+    "removed_90d",
+    "contribution_arrears",
+    "arrears_months_6m",
+    "days_late_latest",
+    "unpaid_latest",
+    "wage_arrears_workers",
+    "wage_arrears_amount",
+    "petition_90d",
+    "collective_petitions_90d",
+    "police_90d",
+    "hotline_90d",
+    "online_90d",
+    "participants_90d",
+    "max_participants_90d",
+    "records_30d",
+)

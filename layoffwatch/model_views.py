@@ -9,6 +9,7 @@ from models.metrics import Metrics
 from models.registry import GateResult
 from models.report import metrics_table
 from models.tiers import TIER_ZH
+from sources.text import spreadsheet_safe
 from store.tables import ModelPromotion, ModelVersion
 
 EXPORT_HEADERS = {
@@ -23,7 +24,6 @@ EXPORT_HEADERS = {
     "as_of": "评估日期",
     "model_version": "模型版本",
 }
-FORMULA_START = r"^[=+\-@\t\r]"  # what a spreadsheet takes for the start of a formula
 
 
 def metrics_side_by_side(metrics: dict[str, Metrics], title: str) -> Table:
@@ -117,10 +117,6 @@ def tier_counts_table(scores: pl.DataFrame) -> Table:
     return table
 
 
-def _safe_text(expr: pl.Expr) -> pl.Expr:
-    """Text a spreadsheet will not run as a formula."""
-    return pl.when(expr.str.contains(FORMULA_START)).then("'" + expr).otherwise(expr)
-
 
 def export_frame(scores: pl.DataFrame) -> pl.DataFrame:
     """Scores with Chinese headers, tier names and reasons as one line of text."""
@@ -129,13 +125,13 @@ def export_frame(scores: pl.DataFrame) -> pl.DataFrame:
     )
     return scores.select(
         "uscc",
-        _safe_text(pl.col("name")).alias("name"),
-        _safe_text(pl.col("township")).alias("township"),
+        spreadsheet_safe(pl.col("name")).alias("name"),
+        spreadsheet_safe(pl.col("township")).alias("township"),
         "industry",
         pl.col("probability").round(4),
         pl.col("percentile").round(4),
         pl.col("tier").replace_strict(TIER_ZH).alias("tier_zh"),
-        _safe_text(reasons_text).alias("reasons_text"),
+        spreadsheet_safe(reasons_text).alias("reasons_text"),
         "as_of",
         "model_version",
     ).rename(EXPORT_HEADERS)

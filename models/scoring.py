@@ -3,7 +3,8 @@
 Grain: one row per (uscc, as_of) for enterprises founded by then, not deregistered, and with staff
 on the books or too little data to tell. ``insufficient_data`` rows get that tier and no
 probability. Reasons are computed for enterprises at blue tier or above (the ones anybody will
-read); tier ``none`` carries none. The same rows carry ``evidence``, the figures alerts quote.
+read); tier ``none`` carries none. The same rows, and those of enterprises with large recent cuts,
+carry ``evidence``: the figures alerts quote and area warnings count.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import polars as pl
 
+from features.catalog import EVIDENCE_COLUMNS
 from models.estimator import LayoffRiskModel
 from models.reasons import explain
 from models.tiers import tier_expr
@@ -30,27 +32,9 @@ SCORE_COLUMNS = (
     "reasons",
     "evidence",
 )
-# The figures an alert quotes and routes on (``alerts.routing``), kept with each explained score.
-EVIDENCE_COLUMNS = (
-    "headcount",
-    "removed_30d",
-    "removed_share_30d",
-    "removed_90d",
-    "contribution_arrears",
-    "arrears_months_6m",
-    "days_late_latest",
-    "unpaid_latest",
-    "wage_arrears_workers",
-    "wage_arrears_amount",
-    "petition_90d",
-    "collective_petitions_90d",
-    "police_90d",
-    "hotline_90d",
-    "online_90d",
-    "participants_90d",
-    "max_participants_90d",
-    "records_30d",
-)
+# Enterprises that cut this many people within 30 days keep their evidence whatever their tier, so
+# that area warnings (alerts.area) count actual cuts, not only the enterprises the model flags.
+EVIDENCE_FROM_REMOVED_30D = 10
 
 
 def in_scope() -> pl.Expr:
@@ -82,7 +66,10 @@ def score(
         scored.join(reasons, on="_i", how="left")
         .with_columns(
             pl.col("reasons").fill_null(pl.lit([], dtype=reasons.schema["reasons"])),
-            pl.when(pl.col("tier").is_in(EXPLAINED_TIERS))
+            pl.when(
+                pl.col("tier").is_in(EXPLAINED_TIERS)
+                | (pl.col("removed_30d").fill_null(0) >= EVIDENCE_FROM_REMOVED_30D)
+            )
             .then(pl.struct(EVIDENCE_COLUMNS))
             .alias("evidence"),
         )

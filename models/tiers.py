@@ -22,6 +22,19 @@ TIER_ZH = {
 }
 
 
+# The order of tiers, for comparisons ("at orange or above"): every state without a tier is 0.
+TIER_RANK = {"none": 0, "insufficient_data": 0, "blue": 1, "yellow": 2, "orange": 3, "red": 4}
+
+
+def tier_rank(tier: str | None) -> int:
+    return TIER_RANK.get(tier or "none", 0)
+
+
+def tier_rank_expr(column: str = "tier") -> pl.Expr:
+    """The rank of each row's tier (unknown values rank 0)."""
+    return pl.col(column).replace_strict(TIER_RANK, default=0, return_dtype=pl.Int8)
+
+
 def tier_expr(thresholds: Sequence[tuple[str, float]], probability: str = "probability") -> pl.Expr:
     """``tier`` for each row: the highest tier whose threshold the probability reaches."""
     expr: Any = pl.when(pl.col("insufficient_data")).then(pl.lit("insufficient_data"))

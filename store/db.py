@@ -28,7 +28,7 @@ from layoffwatch.settings import Settings
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_SECONDS = 60
 POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
-_IMMEDIATE = "layoffwatch_sqlite_begin_immediate"
+SQLITE_BEGIN_IMMEDIATE = "layoffwatch_sqlite_begin_immediate"
 
 _engines: dict[str, Engine] = {}
 _migrated: set[str] = set()
@@ -149,7 +149,7 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: object) -> None:
 
 
 def _sqlite_on_begin(connection: Connection) -> None:
-    immediate = connection.get_execution_options().get(_IMMEDIATE, False)
+    immediate = connection.get_execution_options().get(SQLITE_BEGIN_IMMEDIATE, False)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
@@ -168,7 +168,7 @@ def _migrate(engine: Engine, settings: Settings) -> str:
     """Upgrade to head in one transaction, holding a lock that a second migrator waits on."""
     with _connect(engine, settings) as connection:
         if engine.dialect.name == "sqlite":
-            connection = connection.execution_options(**{_IMMEDIATE: True})
+            connection = connection.execution_options(**{SQLITE_BEGIN_IMMEDIATE: True})
         with connection.begin():
             if engine.dialect.name == "postgresql":
                 _lock_postgres_schema(connection, settings)

@@ -18,6 +18,10 @@ from sqlalchemy.engine import make_url
 from layoffwatch.settings import Settings
 from store import db
 
+# rich fixes a console's width when the console is made (at the first import of the command
+# modules), from COLUMNS; a wide one keeps table cells on one line whichever test imports first.
+os.environ.setdefault("COLUMNS", "240")
+
 POSTGRES_URL = os.environ.get(
     "LAYOFFWATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
