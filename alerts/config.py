@@ -25,9 +25,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import yaml
 
+from features.catalog import EVIDENCE_COLUMNS
 from layoffwatch.errors import SettingsError
 from layoffwatch.settings import TIER_NAMES, Settings
-from models.scoring import EVIDENCE_COLUMNS
 
 DEFAULT_NAME = "default_alerting.yaml"
 OFFICE_KEYS = ("hr", "public_security", "petitions", "cyberspace")
@@ -79,6 +79,7 @@ class AreaRules:
     cutting_count: int | None
     cutting_min_workers: int
     cutting_min_share: float
+    cutting_min_share_workers: int
     flagged_count: int | None
     flagged_tier: str
     flagged_levels: tuple[str, ...]
@@ -318,7 +319,7 @@ def _area(value: object, source: str) -> AreaRules:
     _known(area, ("single_enterprise_cut", "enterprises_cutting", "flagged_together"), source, "area")
     single = area.get("single_enterprise_cut")
     cutting = _mapping(area.get("enterprises_cutting", {}), source, "area.enterprises_cutting")
-    _known(cutting, ("count", "min_workers", "min_share"), source, "area.enterprises_cutting")
+    _known(cutting, ("count", "min_workers", "min_share", "min_share_workers"), source, "area.enterprises_cutting")
     flagged = _mapping(area.get("flagged_together", {}), source, "area.flagged_together")
     _known(flagged, ("count", "tier_at_least", "levels"), source, "area.flagged_together")
     levels = flagged.get("levels", ["township", "chain"])
@@ -329,6 +330,7 @@ def _area(value: object, source: str) -> AreaRules:
         cutting_count=None if "count" not in cutting else int(_number(cutting["count"], source, "area.enterprises_cutting.count", low=1)),
         cutting_min_workers=int(_number(cutting.get("min_workers", 50), source, "area.enterprises_cutting.min_workers", low=1)),
         cutting_min_share=_number(cutting.get("min_share", 0.3), source, "area.enterprises_cutting.min_share", low=0.0, high=1.0),
+        cutting_min_share_workers=int(_number(cutting.get("min_share_workers", 10), source, "area.enterprises_cutting.min_share_workers", low=1)),
         flagged_count=None if "count" not in flagged else int(_number(flagged["count"], source, "area.flagged_together.count", low=1)),
         flagged_tier=_tier(flagged.get("tier_at_least", "orange"), source, "area.flagged_together.tier_at_least"),
         flagged_levels=tuple(levels),

@@ -77,6 +77,7 @@ def add(session: Session, messages: Sequence[Message], *, now: datetime) -> int:
             }
             for m in messages[start : start + CHUNK]
         ]
-        result = session.execute(insert(TABLE).values(rows).on_conflict_do_nothing(index_elements=["key"]))
-        added += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+        # executemany with RETURNING: compiled once, and only the rows actually inserted come back.
+        statement = insert(TABLE).on_conflict_do_nothing(index_elements=["key"]).returning(TABLE.c.id)
+        added += len(session.execute(statement, rows).all())
     return added

@@ -1,0 +1,182 @@
+"""The day's alerting step: from the champion's stored scores of ``as_of`` to the watchlist, the
+enterprise alerts, the area warnings and their outbox rows, in one transaction.
+
+Running the same day twice changes nothing and sends nothing new; a day earlier than one already
+processed is ignored by every alert and watchlist row it would touch.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from alerts.area import area_warnings
+from alerts.config import AlertingConfig, load_alerting
+from alerts.episodes import Candidate, EpisodeRun, candidates_from_scores, update_episodes
+from alerts.silences import silenced_on
+from features.catalog import EVIDENCE_COLUMNS
+from layoffwatch.errors import UserError
+from layoffwatch.settings import Settings
+from models import registry
+from models.scoring import EXPLAINED_TIERS
+from store.db import engine_for
+from store.tables import Alert, Enterprise, RiskScore
+from store.uow import unit_of_work
+from watchlist.automatic import WatchlistChanges
+from watchlist.daily import update_watchlist
+
+SCORE: sa.Table = RiskScore.__table__  # type: ignore[attr-defined]
+ENTERPRISE: sa.Table = Enterprise.__table__  # type: ignore[attr-defined]
+ALERT: sa.Table = Alert.__table__  # type: ignore[attr-defined]
+
+
+@dataclass
+class AlertDay:
+    as_of: date
+    model_version: str
+    routing_version: str
+    scored: int
+    watchlist: WatchlistChanges
+    enterprises: EpisodeRun
+    areas: EpisodeRun
+
+
+def alert_day(
+    settings: Settings, *, as_of: date, now: datetime, config: AlertingConfig | None = None
+) -> AlertDay:
+    """Update the watchlist and alerts from the champion's scores of ``as_of`` (committed once)."""
+    config = config or load_alerting(settings)
+    with unit_of_work(engine_for(settings)) as session:
+        champion = registry.champion(session)
+        if champion is None:
+            raise UserError("还没有启用的模型，无法生成预警；请先运行 layoffwatch train 和 layoffwatch score。")
+        scored = day_scores(session, as_of=as_of, model_version=champion.version)
+        result = alert_scores(session, scored, settings=settings, config=config, as_of=as_of, now=now)
+        result.model_version = champion.version
+        session.commit()
+    return result
+
+
+def alert_scores(
+    session: Session,
+    scored: pl.DataFrame,
+    *,
+    settings: Settings,
+    config: AlertingConfig,
+    as_of: date,
+    now: datetime,
+    timings: dict[str, float] | None = None,
+) -> AlertDay:
+    """The step itself on a frame of scores (``day_scores``' shape), in the caller's transaction.
+    ``timings``, when given, receives the seconds each stage took (for ``bench alerts``)."""
+    clock = _Stopwatch(timings)
+    muted = silenced_on(session, as_of)
+    changes = update_watchlist(
+        session,
+        scored.select("uscc", "tier", "reasons"),
+        as_of=as_of,
+        now=now,
+        entry_tier=settings.watchlist_entry_tier,
+        exit_after_days=settings.watchlist_exit_after_days,
+    )
+    clock.lap("watchlist")
+    candidates = candidates_from_scores(scored, config=config, silenced=muted)
+    clock.lap("route")
+    enterprise_run = update_episodes(
+        session, "enterprise", candidates, config=config, as_of=as_of, now=now, tz=settings.tz,
+        inhibited=_deregistered_with_alerts(session), silenced=muted,
+        current_tiers=dict(scored.select("uscc", "tier").iter_rows()),
+    )  # fmt: skip
+    clock.lap("alerts (render and write)")
+    every_office = tuple(o.key for o in config.offices)
+    areas = [
+        Candidate(
+            kind="area", subject=w["subject"], subject_name=w["subject_name"], tier=w["tier"],
+            probability=None, details=w["details"], offices=every_office,
+        )  # fmt: skip
+        for w in area_warnings(scored, config.area, as_of=as_of)
+    ]
+    area_run = update_episodes(session, "area", areas, config=config, as_of=as_of, now=now, tz=settings.tz)
+    clock.lap("area warnings")
+    return AlertDay(as_of, "", config.version, scored.height, changes, enterprise_run, area_run)
+
+
+def day_scores(session: Session, *, as_of: date, model_version: str) -> pl.DataFrame:
+    """The scores of ``as_of`` that alerting reads, joined with the register: every explained tier
+    (blue and above) and every row with evidence (large recent cuts). Other enterprises are below
+    every alert level. One row per enterprise; evidence figures as columns."""
+    query = (
+        sa.select(
+            SCORE.c.uscc, SCORE.c.as_of, SCORE.c.tier, SCORE.c.probability, SCORE.c.percentile,
+            SCORE.c.reasons, SCORE.c.evidence, ENTERPRISE.c.name, ENTERPRISE.c.township,
+            ENTERPRISE.c.industry, ENTERPRISE.c.chain,
+        )
+        .join(ENTERPRISE, ENTERPRISE.c.uscc == SCORE.c.uscc, isouter=True)
+        .where(
+            SCORE.c.as_of == as_of,
+            SCORE.c.model_version == model_version,
+            sa.or_(SCORE.c.tier.in_(EXPLAINED_TIERS), sa.cast(SCORE.c.evidence, sa.String) != "{}"),
+        )
+    )  # fmt: skip
+    rows = [dict(r._mapping) for r in session.execute(query)]
+    if not rows and session.execute(
+        sa.select(SCORE.c.uscc).where(SCORE.c.as_of == as_of, SCORE.c.model_version == model_version).limit(1)
+    ).first() is None:
+        raise UserError(f"{as_of} 还没有模型 {model_version} 的评分；请先运行 layoffwatch score --as-of {as_of}。")
+    return scores_frame(rows)
+
+
+def scores_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    """Score rows (as dicts with ``evidence`` a dict) to the frame alerting works on."""
+    reason = pl.Struct({"code": pl.String, "title": pl.String, "sentence": pl.String, "impact": pl.Float64})
+    base = pl.DataFrame(
+        {
+            "uscc": [r["uscc"] for r in rows],
+            "as_of": [r["as_of"] for r in rows],
+            "tier": [r["tier"] for r in rows],
+            "probability": [r["probability"] for r in rows],
+            "percentile": [r["percentile"] for r in rows],
+            "reasons": [r["reasons"] for r in rows],
+            "name": [r["name"] for r in rows],
+            "township": [r["township"] for r in rows],
+            "industry": [r["industry"] for r in rows],
+            "chain": [r["chain"] for r in rows],
+        },
+        schema={
+            "uscc": pl.String, "as_of": pl.Date, "tier": pl.String, "probability": pl.Float64,
+            "percentile": pl.Float64, "reasons": pl.List(reason), "name": pl.String, "township": pl.String,
+            "industry": pl.String, "chain": pl.String,
+        },
+    )  # fmt: skip
+    evidence = pl.DataFrame(
+        [{c: (r["evidence"] or {}).get(c) for c in EVIDENCE_COLUMNS} for r in rows],
+        schema={c: pl.Boolean if c == "unpaid_latest" else pl.Float64 for c in EVIDENCE_COLUMNS},
+    )
+    return pl.concat([base, evidence], how="horizontal")
+
+
+class _Stopwatch:
+    def __init__(self, timings: dict[str, float] | None) -> None:
+        self.timings = timings
+        self.start = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        if self.timings is not None:
+            moment = time.perf_counter()
+            self.timings[stage] = moment - self.start
+            self.start = moment
+
+
+def _deregistered_with_alerts(session: Session) -> set[str]:
+    rows = session.execute(
+        sa.select(ALERT.c.subject)
+        .join(ENTERPRISE, ENTERPRISE.c.uscc == ALERT.c.subject)
+        .where(ALERT.c.kind == "enterprise", ALERT.c.status != "closed", ENTERPRISE.c.status == "deregistered")
+    )
+    return {subject for (subject,) in rows}
