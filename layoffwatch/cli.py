@@ -63,6 +63,7 @@ def _add_command_groups() -> None:
     app.add_typer(cli_alerts.app, name="alerts")
     app.add_typer(cli_watchlist.app, name="watchlist")
     app.add_typer(cli_outbox.app, name="outbox")
+    app.command("notify")(cli_outbox.notify)
 
 
 _add_command_groups()
@@ -353,6 +354,22 @@ def bench_train(
         figures["enterprises_requested"] = enterprises
     if as_json:
         print_json(figures)
+
+@bench_app.command("alerts")
+@for_people
+def bench_alerts(
+    enterprises: Annotated[int, typer.Option(min=100)] = 1_000_000,
+    data: Annotated[Path, typer.Option(help="Where the benchmark home is made.")] = Path("bench-data"),
+    seed: Annotated[int, typer.Option()] = 7,
+    as_json: JsonOption = False,
+) -> None:
+    """Route and render a day's alerts for N scored enterprises (about 2% flagged): time per stage."""
+    from layoffwatch import bench_alerts as bench
+
+    figures = bench.run(err_console if as_json else console, enterprises=enterprises, data=data, seed=seed)
+    if as_json:
+        print_json(figures)
+
 
 # ---------------------------------------------------------------------------------------------
 # the model: train, evaluate, score, export, registry
