@@ -1,4 +1,5 @@
-"""``layoffwatch demo``: a small synthetic city generated, ingested, trained on and scored, on the embedded defaults."""
+"""``layoffwatch demo``: a small synthetic city generated, ingested, trained on and scored, then its
+alerts routed to the offices through the local outbox, on the embedded defaults."""
 
 from __future__ import annotations
 
@@ -7,15 +8,22 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import sqlalchemy as sa
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from alerts.config import AlertingConfig, load_alerting
+from alerts.daily import alert_day
+from alerts.dispatch import dispatch
 from expectations.intake import FileReport, ingest_paths
 from layoffwatch.model_views import tier_counts_table, top_table
 from layoffwatch.settings import Settings
 from models.training import score_day, train
 from sources.synthetic import generate_city
+from store.db import engine_for
+from store.tables import Notification
+from store.uow import unit_of_work
 
 
 def run(
@@ -55,7 +63,38 @@ def run(
     console.print(tier_counts_table(scored))
     console.print(top_table(scored))
     console.print(f"评分已保存（模型 {version.version}）。导出：[bold]layoffwatch scores --as-of {end} --format xlsx --out 评分.xlsx[/]")
+    config = load_alerting(settings)
+    day = alert_day(settings, as_of=end, now=now, config=config)
+    console.print(
+        f"重点关注企业清单：新纳入 {len(day.watchlist.entered)} 家；预警：新增 {len(day.enterprises.opened)} 条企业预警、"
+        f"{len(day.areas.opened)} 条区域预警。"
+    )
+    dispatch(settings, config, clock=lambda: now)
+    console.print(received_table(settings, config))
+    console.print(
+        f"各单位收到的消息在 {settings.outbox}（本地投递，无需网络）。查看预警：[bold]layoffwatch alerts list[/]；"
+        "清单导出：[bold]layoffwatch watchlist export --format xlsx --out 重点关注企业清单.xlsx[/]"
+    )
     return reports
+
+
+def received_table(settings: Settings, config: AlertingConfig) -> Table:
+    """Per office: messages delivered, messages held for its daily digest, and the first title."""
+    table = Table(title="各单位收到的预警通知")
+    for header in ("单位", "已送达", "等待每日汇总", "示例"):
+        table.add_column(header, overflow="fold")
+    with unit_of_work(engine_for(settings)) as session:
+        table_ = Notification.__table__  # type: ignore[attr-defined]
+        rows = session.execute(
+            sa.select(table_.c.office, table_.c.status, table_.c.title).order_by(table_.c.id)
+        ).all()
+    for office in config.offices:
+        mine = [r for r in rows if r.office == office.key]
+        sent = [r for r in mine if r.status == "sent"]
+        held = [r for r in mine if r.status == "held"]
+        example = (sent or held)[0].title if (sent or held) else "（无）"
+        table.add_row(office.name, str(len(sent)), str(len(held)), example)
+    return table
 
 
 def summary_table(reports: list[FileReport]) -> Table:
