@@ -48,16 +48,22 @@ def score(
 ) -> pl.DataFrame:
     """``features``: the feature table for one or more as_of dates. Returns ``SCORE_COLUMNS``
     plus every feature (reasons quote them; callers keep what they need)."""
+    return with_percentile(scored_rows(features, model, thresholds=thresholds))
+
+
+def scored_rows(
+    features: pl.DataFrame, model: LayoffRiskModel, *, thresholds: Sequence[tuple[str, float]]
+) -> pl.DataFrame:
+    """Everything of ``score`` that each row decides alone: probability, tier, reasons, evidence;
+    ``percentile`` is left null. A partition of a province scored here on a worker gives exactly
+    the rows the whole province would; ``with_percentile`` then ranks them all together."""
     rows = features.filter(in_scope())
     known = ~rows["insufficient_data"].to_numpy()
     probability = np.full(rows.height, np.nan)
     if known.any():
         probability[known] = model.predict_risk(rows.filter(~pl.col("insufficient_data")))
     scored = rows.with_columns(pl.Series("probability", probability).fill_nan(None)).with_columns(
-        (pl.col("probability").rank("max").over("as_of") / pl.col("probability").count().over("as_of")).alias(
-            "percentile"
-        ),
-        tier_expr(thresholds),
+        pl.lit(None, pl.Float64).alias("percentile"), tier_expr(thresholds)
     )
     scored = scored.with_row_index("_i")
     explained = scored.filter(pl.col("tier").is_in(EXPLAINED_TIERS))
@@ -76,4 +82,13 @@ def score(
         .sort("_i")
         .drop("_i")
         .select(*SCORE_COLUMNS, pl.exclude(SCORE_COLUMNS))
+    )
+
+
+def with_percentile(scored: pl.DataFrame) -> pl.DataFrame:
+    """``percentile``: each probability's rank among all rows of its as_of (ties share the highest)."""
+    return scored.with_columns(
+        (pl.col("probability").rank("max").over("as_of") / pl.col("probability").count().over("as_of")).alias(
+            "percentile"
+        )
     )

@@ -75,6 +75,74 @@ def test_scores_refuse_an_unknown_format_or_tier(runner: CliRunner) -> None:
         assert result.exit_code == 2 and "Traceback" not in result.output
 
 
+def test_the_days_alerts_from_real_scores_reach_the_offices_and_an_officer_works_one(
+    runner: CliRunner, home: Path
+) -> None:
+    """After `score`: the watchlist and alerts from the stored scores, delivered to the outbox folder,
+    one alert taken through its lifecycle, and running the day again changing nothing."""
+    update = runner.invoke(app, ["alerts", "update", "--as-of", AS_OF, "--json"])
+    assert update.exit_code == 0, update.output
+    summary = json.loads(update.stdout)
+    assert summary["alerts_opened"] > 0 and summary["watchlist_entered"] >= summary["alerts_opened"]
+    assert summary["messages"] >= summary["alerts_opened"]
+
+    sent = runner.invoke(app, ["outbox", "send"])
+    assert sent.exit_code == 0, sent.output
+    hr = list((home / "outbox" / "hr").glob("*.md"))
+    assert len(hr) >= summary["alerts_opened"]
+    first = hr[0].read_text(encoding="utf-8")
+    assert "规模性失业风险" in first and "统一社会信用代码" in first and "请于" in first
+
+    alerts = json.loads(runner.invoke(app, ["alerts", "list", "--json"]).stdout)
+    alert_id = str(alerts[0]["id"])
+    for command in (["ack", alert_id], ["verify", alert_id, "--assign", "张科长", "--reason", "派员核查"],
+                    ["false-alarm", alert_id, "--reason", "企业为季节性用工调整"],
+                    ["close", alert_id, "--reason", "核查完毕"]):  # fmt: skip
+        done = runner.invoke(app, ["alerts", *command])
+        assert done.exit_code == 0, done.output
+    shown = runner.invoke(app, ["alerts", "show", alert_id])
+    assert "核查不属实" in shown.output and "已关闭" in shown.output and "派发核查" in shown.output
+    again = runner.invoke(app, ["alerts", "close", alert_id, "--reason", "再关一次"])
+    assert again.exit_code == 2 and "已关闭" in again.output and "Traceback" not in again.output
+
+    listing = runner.invoke(app, ["watchlist", "list", "--json"])
+    assert listing.exit_code == 0 and len(json.loads(listing.stdout)) >= summary["alerts_opened"]
+
+    rerun = json.loads(runner.invoke(app, ["alerts", "update", "--as-of", AS_OF, "--json"]).stdout)
+    assert (rerun["alerts_opened"], rerun["messages"], rerun["watchlist_entered"]) == (0, 0, 0)
+
+
+def test_scoring_in_township_partitions_gives_exactly_the_single_process_rows(home: Path) -> None:
+    """The distributed path's pieces (features once, one part per group of townships, ranked
+    together) against score_day, on the same champion and day."""
+    from datetime import UTC, date, datetime
+
+    import polars as pl
+    from polars.testing import assert_frame_equal
+
+    from layoffwatch.settings import Settings
+    from models import partitions
+    from models.training import score_day
+    from store.db import dispose
+
+    settings = Settings(home=home, database_url=f"sqlite:///{home / 'layoffwatch.db'}")
+    day, now = date.fromisoformat(AS_OF), datetime(2026, 7, 1, tzinfo=UTC)
+    try:
+        _, single = score_day(settings, as_of=day, now=now)
+        features = partitions.feature_snapshot(settings, as_of=day)
+        groups = partitions.partition_groups(features, by="township", parts=3)
+        assert len(groups) == 3 and sorted(sum(groups, [])) == sorted(single["township"].fill_null("").unique())
+        version = partitions.champion_version(settings)
+        parts = [partitions.score_partition(settings, features, by="township", values=g, model_version=version)
+                 for g in groups]  # fmt: skip
+        split = partitions.finish_scores(settings, parts, model_version=version, now=now)
+    finally:
+        dispose(settings)
+    columns = ["uscc", "as_of", "probability", "percentile", "tier", "reasons", "evidence"]
+    assert_frame_equal(split.select(columns).sort("uscc"), single.select(columns).sort("uscc"))
+    assert split.height == single.height and split.filter(pl.col("reasons").list.len() > 0).height >= 10
+
+
 def test_models_list_show_and_a_refused_promotion(runner: CliRunner) -> None:
     listed = json.loads(runner.invoke(app, ["models", "list", "--json"]).stdout)
     assert [v["status"] for v in listed] == ["champion"]
@@ -125,3 +193,5 @@ def test_demo_generates_ingests_trains_and_shows_the_riskiest(tmp_path: Path, mo
     result = CliRunner().invoke(app, ["demo", "--enterprises", "400", "--months", "24"])
     assert result.exit_code == 0, result.output
     assert "导入汇总" in result.output and "风险等级分布" in result.output and "风险最高" in result.output
+    assert "各单位收到的预警通知" in result.output and "人力资源和社会保障局" in result.output
+    assert list((tmp_path / "home" / "outbox" / "hr").glob("*.md")), "hr received its alerts in the outbox folder"
