@@ -18,7 +18,7 @@ from layoffwatch.errors import SettingsError
 
 DEFAULT_HOME = Path(".layoffwatch")
 TOML_NAME = "layoffwatch.toml"
-TOML_KEYS = {"database_url", "timezone", "tiers", "watchlist"}
+TOML_KEYS = {"database_url", "timezone", "tiers", "watchlist", "sql_sources"}
 TIER_NAMES = ("red", "orange", "yellow", "blue")
 # Calibrated probability of a mass layoff within 90 days at which each tier begins. At the
 # synthetic city's base rate (0.7% per 90 days) these put about 1.5% of enterprises at yellow or

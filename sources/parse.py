@@ -27,7 +27,12 @@ DATETIME_FORMATS = (
     "%Y年%m月%d日%H时%M分",
     "%Y%m%d%H%M%S",
 )
-ZONED_DATETIME_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z")
+ZONED_DATETIME_FORMATS = (
+    "%Y-%m-%dT%H:%M:%S%.f%z",
+    "%Y-%m-%dT%H:%M:%S%z",
+    "%Y-%m-%d %H:%M:%S%.f%z",  # how an aware Parquet datetime reads as text
+    "%Y-%m-%d %H:%M:%S%z",
+)
 TZ = "Asia/Shanghai"
 
 # What each kind expects, in the words of the quarantine message.

@@ -373,3 +373,34 @@ class Notification(SQLModel, table=True):
     routing_version: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
     sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sources pulled by SQL (orchestration issue).
+
+WATERMARK_TYPES = ("int", "decimal", "float", "date", "datetime", "text")
+
+
+class SourceWatermark(SQLModel, table=True):
+    """How far a source pulled by SQL has been read: one row per (source, connection fingerprint).
+
+    ``fingerprint`` is a hash of the URL without its password and of the watermark column, so
+    pointing a source at another database (or ordering it by another column) starts from the
+    beginning, while a new password or an edited query does not. ``last_value`` is the largest
+    watermark pulled, as text, read back through ``value_type``; ``url`` is the masked URL, for
+    people. ``rows_pulled`` counts every row ever pulled, ``last_rows`` those of the last pull.
+    """
+
+    __tablename__ = "source_watermark"
+    __table_args__ = (sa.CheckConstraint(f"value_type IN {WATERMARK_TYPES!r}", name="value_type"),)
+
+    source: str = Field(primary_key=True, max_length=32)
+    fingerprint: str = Field(primary_key=True, max_length=64)
+    url: str
+    watermark_column: str
+    last_value: str
+    value_type: str = Field(max_length=16)
+    last_pulled_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    last_rows: int = 0
+    rows_pulled: int = 0
+    last_file: str

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -61,6 +61,12 @@ def test_naive_datetimes_are_asia_shanghai_and_offsets_are_honoured() -> None:
         datetime(2025, 12, 3, 14, 5, tzinfo=TZ),
         datetime(2025, 12, 3, 14, 5, tzinfo=TZ),
     ]
+
+
+def test_an_aware_parquet_datetime_read_as_text_keeps_its_instant() -> None:
+    """Parquet datetimes with a zone reach the parser as '2025-12-03 18:00:00.000000+08:00'."""
+    text = pl.Series([datetime(2025, 12, 3, 10, 0, tzinfo=UTC)]).dt.convert_time_zone("Asia/Shanghai").cast(pl.String)
+    assert parse(Kind.DATETIME, text.to_list()) == [datetime(2025, 12, 3, 18, 0, tzinfo=TZ)]
 
 
 def test_enums_take_english_or_chinese_labels() -> None:

@@ -20,7 +20,7 @@ from store.uow import unit_of_work
 
 TABLES = {
     "alembic_version", "enterprise", "ingestion_batch", "validation_run", "model_version", "model_promotion", "risk_score",
-    "watchlist_entry", "routing_config", "alert", "alert_transition", "silence", "notification",
+    "watchlist_entry", "routing_config", "alert", "alert_transition", "silence", "notification", "source_watermark",
 }
 SHANGHAI = timezone(timedelta(hours=8))
 
