@@ -26,7 +26,7 @@ def line_chart(
 ) -> str:
     """An ``<svg>`` line chart: one line per series (keyed like ``TIER_COLOURS``), x labels thinned
     to at most ten, y from zero to a round maximum, a legend above, a point marker on each value."""
-    left, right, top, bottom = 56, 16, 44, 40
+    left, right, top, bottom = 56, 16, 54, 40
     inner_w, inner_h = width - left - right, height - top - bottom
     peak = _nice_max(max((max(v, default=0) for v in series.values()), default=0))
     count = len(labels)
@@ -55,7 +55,7 @@ def line_chart(
                 f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="2.5" fill="{colour}">'
                 f"<title>{escape(labels[i])} {escape(names.get(key, key))}：{v:,}</title></circle>"
             )
-    parts += _legend(list(series), names, left, 28)
+    parts += _legend(list(series), names, left, 40)  # below the title, clear of it
     parts.append("</svg>")
     return "".join(parts)
 
@@ -70,12 +70,12 @@ def stacked_bars(
 ) -> str:
     """An ``<svg>`` horizontal bar chart, one bar per row (in the given order) stacked by ``keys``,
     with the row's total at the end of its bar. No rows gives a chart saying 无数据."""
-    label_w, right, top, bar, gap = 150, 60, 48, 18, 8
+    label_w, right, top, bar, gap = 150, 60, 58, 18, 8
     height = top + max(len(rows), 1) * (bar + gap) + 12
     inner_w = width - label_w - right
     peak = max((sum(c.get(k, 0) for k in keys) for _, c in rows), default=0) or 1
     parts = [_open(width, height, title), _title(title, width)]
-    parts += _legend(keys, names, label_w, 30)
+    parts += _legend(keys, names, label_w, 40)  # below the title, clear of it
     if not rows:
         parts.append(
             f'<text x="{width / 2}" y="{top + 14}" font-size="13" text-anchor="middle" fill="#888">无数据</text>'
