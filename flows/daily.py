@@ -1,0 +1,169 @@
+"""The daily run: pull what is new → score with the champion → watchlist and alerts → deliver the
+outbox → the daily report, then the run's artifacts (summary, alerts, validation, report link).
+
+Every step is idempotent by key, so a day can be run again (a retry, a backfill, a late file) and
+changes only what the new data changes. Caching and its limits: ``flows.common``. Any failure is
+reported once to the data-engineering contact (never to the offices) by the failure hooks.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, task
+from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+from prefect.runtime import flow_run
+
+from alerts import pipeline
+from alerts.config import load_alerting
+from alerts.daily import alert_day
+from alerts.daily_report import write_daily_report
+from alerts.dispatch import dispatch
+from expectations.intake import ingest_paths
+from flows import common
+from layoffwatch.settings import Settings
+from models.training import score_day
+from sources.sql import pull_sql_sources
+
+HOUR = 3600
+# Transient trouble (a locked SQLite file, a PostgreSQL restart, a share mounted late) clears in
+# seconds to minutes; a bug does not, and after the last retry the hooks report it.
+RETRY_DELAYS: list[float] = [10.0, 60.0]
+
+
+# Not cached by Prefect: the intake is its own cache keyed by batch hash. A repeated or retried pull
+# hashes each landing file and skips every batch already taken, which is what a Prefect cache keyed
+# by those hashes would do, at the same cost, and it also holds across runs and processes.
+@task(
+    name="pull",
+    retries=2,
+    retry_delay_seconds=RETRY_DELAYS,
+    timeout_seconds=2 * HOUR,
+    retry_condition_fn=common.retry_unless_user_error,
+    on_failure=[common.notify_task_failure],
+)
+def pull_task(now: datetime) -> list[dict[str, Any]]:
+    """SQL sources into the landing folder, then every landing file through the intake."""
+    cfg = common.settings()
+    pull_sql_sources(cfg, now=now)  # writes new rows of the configured SQL views as landing files
+    cfg.landing.mkdir(parents=True, exist_ok=True)
+    return [r.as_dict() for r in ingest_paths(cfg, [cfg.landing], now=now)]
+
+
+# Cached per (flow run, as_of, batches in the landing folder): a resumed run does not score twice,
+# and a file that arrived between attempts changes the key and is scored.
+@task(
+    name="score",
+    retries=2,
+    retry_delay_seconds=RETRY_DELAYS,
+    timeout_seconds=2 * HOUR,
+    cache_key_fn=common.run_scoped("as_of", "batches"),
+    persist_result=True,
+    retry_condition_fn=common.retry_unless_user_error,
+    on_failure=[common.notify_task_failure],
+)
+def score_task(as_of: date, batches: str, now: datetime) -> dict[str, Any]:
+    version, scored = score_day(common.settings(), as_of=as_of, now=now)
+    return pipeline.score_summary(version, scored)
+
+
+@task(
+    name="alerts",
+    retries=2,
+    retry_delay_seconds=RETRY_DELAYS,
+    timeout_seconds=HOUR,
+    cache_key_fn=common.run_scoped("as_of", "batches"),
+    persist_result=True,
+    retry_condition_fn=common.retry_unless_user_error,
+    on_failure=[common.notify_task_failure],
+)
+def alert_task(as_of: date, batches: str, now: datetime) -> dict[str, Any]:
+    cfg = common.settings()
+    return pipeline.alert_summary(cfg, alert_day(cfg, as_of=as_of, now=now, config=load_alerting(cfg)))
+
+
+# Never cached: a delivery round is meant to be repeated (it sends whatever is due now, retries
+# included); the outbox key makes a repeat send nothing twice.
+@task(
+    name="deliver",
+    retries=2,
+    retry_delay_seconds=RETRY_DELAYS,
+    timeout_seconds=HOUR,
+    retry_condition_fn=common.retry_unless_user_error,
+    on_failure=[common.notify_task_failure],
+)
+def deliver_task() -> dict[str, Any]:
+    cfg = common.settings()
+    return pipeline.round_summary(dispatch(cfg, load_alerting(cfg), clock=lambda: common.clock(cfg)))
+
+
+@task(
+    name="daily report",
+    retries=2,
+    retry_delay_seconds=RETRY_DELAYS,
+    timeout_seconds=HOUR,
+    cache_key_fn=common.run_scoped("as_of", "batches"),
+    persist_result=True,
+    retry_condition_fn=common.retry_unless_user_error,
+    on_failure=[common.notify_task_failure],
+)
+def report_task(as_of: date, batches: str, now: datetime) -> dict[str, Any]:
+    report = write_daily_report(common.settings(), as_of=as_of, now=now)
+    return {"html": str(report.html), "xlsx": str(report.xlsx), "summary": report.summary}
+
+
+@flow(
+    name="daily-run",
+    timeout_seconds=6 * HOUR,
+    on_failure=[common.notify_flow_failure],
+    on_crashed=[common.notify_flow_failure],
+)
+def daily_run(as_of: date | None = None) -> dict[str, Any]:
+    """Run ``as_of`` (default: yesterday in the settings' timezone) end to end."""
+    cfg = common.settings()
+    now = common.clock(cfg)
+    day = as_of or common.day_before(now)
+    batches = pull_task(now=now)
+    key = common.batches_digest(batches)
+    scores = score_task(as_of=day, batches=key, now=now)
+    alerts = alert_task(as_of=day, batches=key, now=now)
+    delivery = deliver_task()
+    report = report_task(as_of=day, batches=key, now=now)
+    summary = publish(cfg, day, batches, scores, alerts, delivery, report)
+    return {"as_of": day, "batches": pipeline.new_batches(batches), "scores": scores, "alerts": alerts,
+            "delivery": delivery, "report": report, "summary": summary}  # fmt: skip
+
+
+def publish(
+    cfg: Settings,
+    day: date,
+    batches: list[dict[str, Any]],
+    scores: dict[str, Any],
+    alerts: dict[str, Any],
+    delivery: dict[str, Any],
+    report: dict[str, Any],
+) -> str:
+    """The run's Prefect artifacts, keyed per kind so each keeps its history across days; returns
+    the Markdown summary."""
+    summary = pipeline.daily_markdown(
+        as_of=day, flow_run_name=str(flow_run.name), batches=batches, scores=scores, alerts=alerts,
+        delivery=delivery, report=report["html"],
+    )  # fmt: skip
+    create_markdown_artifact(key="daily-summary", markdown=summary, description=f"{day} 每日运行摘要")
+    create_table_artifact(
+        key="daily-alerts",
+        table=pipeline.alerts_table(alerts, load_alerting(cfg)),
+        description=f"{day} 新增和升级的预警",
+    )
+    create_table_artifact(
+        key="daily-validation",
+        table=pipeline.validation_table(batches),
+        description=f"{day} 新批次的校验结果",
+    )
+    create_link_artifact(
+        key="daily-report", link=Path(report["html"]).as_uri(), link_text=f"{day} 规模性失业风险日报",
+        description=f"日报（HTML）；表格版：{report['xlsx']}",
+    )  # fmt: skip
+    return summary
