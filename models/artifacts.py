@@ -40,6 +40,9 @@ def save(model: LayoffRiskModel, path: Path) -> str:
 
 
 def load(path: Path, *, expected_sha256: str) -> LayoffRiskModel:
+    """The model in ``path``, once its bytes hash to ``expected_sha256`` and it asks only for trusted
+    types. The file is hashed on every call; the model read from the same bytes is kept, so a
+    process that scores day after day (a backfill, the demo) reads each artifact once."""
     if not path.exists():
         raise ArtifactRefused(f"模型文件 {path} 不存在（model artifact missing）。")
     actual = sha256_of(path)
@@ -48,10 +51,20 @@ def load(path: Path, *, expected_sha256: str) -> LayoffRiskModel:
             f"{path}: sha256 {actual[:12]}… does not match the registry's {expected_sha256[:12]}…; "
             "the file was changed after training and will not be loaded."
         )
+    key = (str(path.resolve()), actual)
+    if key in _loaded:
+        return _loaded[key]
     untrusted = sorted(set(sio.get_untrusted_types(file=path)) - set(TRUSTED_TYPES))
     if untrusted:
         raise ArtifactRefused(f"{path} asks to load untrusted types {untrusted}; refused.")
     model = sio.load(path, trusted=TRUSTED_TYPES)
     if not isinstance(model, LayoffRiskModel):
         raise ArtifactRefused(f"{path} does not hold a LayoffRiskModel.")
+    if len(_loaded) >= LOADED_KEPT:
+        _loaded.pop(next(iter(_loaded)))
+    _loaded[key] = model
     return model
+
+
+LOADED_KEPT = 2  # the champion and a challenger being compared with it
+_loaded: dict[tuple[str, str], LayoffRiskModel] = {}
