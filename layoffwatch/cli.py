@@ -279,14 +279,16 @@ def db_upgrade() -> None:
 @for_people
 def demo(
     enterprises: Annotated[int, typer.Option(min=50, help="How many enterprises.")] = 3000,
-    months: Annotated[int, typer.Option(min=3, help="How many months of history.")] = 24,
+    months: Annotated[int, typer.Option(min=18, help="How many months of history.")] = 24,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+    days: Annotated[int, typer.Option(min=1, max=120, help="Daily runs at the end of the history.")] = 60,
 ) -> None:
-    """Generate a small city (3,000 enterprises × 24 months), ingest it, print the summary."""
+    """A small city (3,000 enterprises × 24 months): load its history, train, then 60 daily runs
+    through Prefect (scores, watchlist, alerts to the local outbox, daily reports)."""
     from layoffwatch import demo as demo_run
 
     cfg = settings()
-    demo_run.run(cfg, console, enterprises=enterprises, months=months, seed=seed, now=now(cfg))
+    demo_run.run(cfg, console, enterprises=enterprises, months=months, seed=seed, now=now(cfg), days=days)
 
 
 @bench_app.command("ingest")

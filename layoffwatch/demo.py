@@ -3,10 +3,12 @@ alerts routed to the offices through the local outbox, on the embedded defaults.
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from rich.console import Console
@@ -14,22 +16,23 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from alerts.config import AlertingConfig, load_alerting
-from alerts.daily import alert_day
-from alerts.dispatch import dispatch
 from expectations.intake import FileReport, ingest_paths
-from layoffwatch.model_views import tier_counts_table, top_table
+from layoffwatch.model_views import tier_counts_table
 from layoffwatch.settings import Settings
-from models.training import score_day, train
+from models.training import champion_model, train
 from sources.synthetic import generate_city
 from store.db import engine_for
+from store.scores import read_scores
 from store.tables import Notification
 from store.uow import unit_of_work
 
 
 def run(
-    settings: Settings, console: Console, *, enterprises: int, months: int, seed: int, now: datetime
+    settings: Settings, console: Console, *, enterprises: int, months: int, seed: int, now: datetime, days: int = 60
 ) -> list[FileReport]:
-    """Generate the city under the home, ingest its landing folder, print what arrived."""
+    """Generate the city under the home and load its history, train on all but the last ``days``
+    days, then run the daily-run flow through Prefect for each of those days: scores, watchlist,
+    alerts delivered to the local outbox, daily reports. Prints what each office received."""
     city = settings.home / "demo" / f"city-{enterprises}x{months}-seed{seed}"
     end = now.date() - timedelta(days=1)
     console.print(
@@ -56,26 +59,66 @@ def run(
     console.print(summary_table(reports))
     console.print(f"数据质量报告（Great Expectations Data Docs）：{docs}")
     console.print("查看隔离行：[bold]layoffwatch quarantine list[/]；再次运行同一天的演示不会重复导入。")
-    trained = train(settings, as_of=end, now=now, by="demo", progress=lambda stage: console.print(f"[dim]训练：{stage}[/]"))
+    start = end - timedelta(days=days - 1)
+    trained = train(
+        settings, as_of=start - timedelta(days=1), now=now, by="demo",
+        progress=lambda stage: console.print(f"[dim]训练：{stage}[/]"),
+    )  # fmt: skip
     state = "已启用" if trained.promoted else "未超过当前模型，保留为挑战者"
-    console.print(f"模型 {trained.version.version}（{state}），评估报告：{trained.report}")
-    version, scored = score_day(settings, as_of=end, now=now)
+    console.print(f"模型 {trained.version.version}（{state}，用 {start} 之前的数据训练），评估报告：{trained.report}")
+    results = daily_runs(settings, console, start=start, end=end)
+    last = results[-1]
+    version, _ = champion_model(settings)
+    scored = read_scores(engine_for(settings), as_of=end, model_version=version.version)
     console.print(tier_counts_table(scored))
-    console.print(top_table(scored))
-    console.print(f"评分已保存（模型 {version.version}）。导出：[bold]layoffwatch scores --as-of {end} --format xlsx --out 评分.xlsx[/]")
+    console.print(days_table(results))
     config = load_alerting(settings)
-    day = alert_day(settings, as_of=end, now=now, config=config)
-    console.print(
-        f"重点关注企业清单：新纳入 {len(day.watchlist.entered)} 家；预警：新增 {len(day.enterprises.opened)} 条企业预警、"
-        f"{len(day.areas.opened)} 条区域预警。"
-    )
-    dispatch(settings, config, clock=lambda: now)
     console.print(received_table(settings, config))
+    console.print(
+        f"{days} 次每日运行（Prefect 流程 daily-run）已完成，模型 {version.version}。"
+        f"最新日报：[bold]{last['report']['html'] if last.get('report') else '（无）'}[/]"
+    )
     console.print(
         f"各单位收到的消息在 {settings.outbox}（本地投递，无需网络）。查看预警：[bold]layoffwatch alerts list[/]；"
         "清单导出：[bold]layoffwatch watchlist export --format xlsx --out 重点关注企业清单.xlsx[/]"
     )
     return reports
+
+
+def daily_runs(settings: Settings, console: Console, *, start: date, end: date) -> list[dict[str, Any]]:
+    """The daily-run flow for every day from ``start`` to ``end``, through Prefect, with a progress bar."""
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # the bar, not a page of run logs
+    from flows.daily import daily_run
+    from layoffwatch.prefect_local import prefect_for_commands
+
+    results: list[dict[str, Any]] = []
+    total = (end - start).days + 1
+    with prefect_for_commands(), progress_bar(console) as bar:
+        task = bar.add_task("每日运行（Prefect）", total=total)
+        for offset in range(total):
+            day = start + timedelta(days=offset)
+            bar.update(task, description=f"每日运行 {day}")
+            results.append(daily_run(as_of=day))
+            bar.update(task, completed=offset + 1)
+    return results
+
+
+def days_table(results: list[dict[str, Any]]) -> Table:
+    """One line per week of daily runs: new alerts, escalations, resolutions, messages sent."""
+    table = Table(title="每日运行汇总（按周）")
+    for header in ("日期", "新增预警", "风险升级", "风险解除", "新发送通知"):
+        table.add_column(header, justify="right" if header != "日期" else "left")
+    for week in range(0, len(results), 7):
+        chunk = results[week : week + 7]
+        alerts = [r["alerts"]["enterprise"] for r in chunk]
+        table.add_row(
+            f"{chunk[0]['as_of']} ~ {chunk[-1]['as_of']}",
+            str(sum(a["opened"] for a in alerts)),
+            str(sum(a["raised"] for a in alerts)),
+            str(sum(a["resolved"] for a in alerts)),
+            str(sum(r["delivery"]["sent"] for r in chunk)),
+        )
+    return table
 
 
 def received_table(settings: Settings, config: AlertingConfig) -> Table:

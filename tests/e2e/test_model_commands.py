@@ -186,12 +186,13 @@ def test_bench_train_times_each_stage(city_lake: Path) -> None:
     assert figures["rows_fitted"] < figures["snapshot_rows_represented"]
 
 
-def test_demo_generates_ingests_trains_and_shows_the_riskiest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_loads_trains_and_runs_days_through_prefect_to_the_offices(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LAYOFFWATCH_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("LAYOFFWATCH_DATABASE_URL", raising=False)
     monkeypatch.setenv("COLUMNS", "200")
-    result = CliRunner().invoke(app, ["demo", "--enterprises", "400", "--months", "24"])
+    result = CliRunner().invoke(app, ["demo", "--enterprises", "800", "--months", "24", "--days", "5"])
     assert result.exit_code == 0, result.output
-    assert "导入汇总" in result.output and "风险等级分布" in result.output and "风险最高" in result.output
+    assert "导入汇总" in result.output and "风险等级分布" in result.output and "每日运行汇总" in result.output
+    assert "5 次每日运行" in result.output and "日报-" in result.output
     assert "各单位收到的预警通知" in result.output and "人力资源和社会保障局" in result.output
     assert list((tmp_path / "home" / "outbox" / "hr").glob("*.md")), "hr received its alerts in the outbox folder"
