@@ -92,7 +92,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError(
             f"LAYOFFWATCH_HOME={home} is a file; expected a folder (it is created if missing)."
         )
-    file_values = _read_toml(home / TOML_NAME)
+    file_values = read_toml(home / TOML_NAME)
     database_url = env.get("LAYOFFWATCH_DATABASE_URL") or file_values.get("database_url")
     if not database_url:
         database_url = f"sqlite:///{(home / 'layoffwatch.db').resolve()}"
@@ -146,7 +146,9 @@ def _check_tiers(values: object, path: Path) -> tuple[tuple[str, float], ...]:
     return tuple(levels)
 
 
-def _read_toml(path: Path) -> dict[str, object]:
+def read_toml(path: Path) -> dict[str, object]:
+    """The home's layoffwatch.toml as a dict ({} when absent); an unreadable file or an unknown key is
+    a ``SettingsError``."""
     if not path.exists():
         return {}
     try:

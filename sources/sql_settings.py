@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from layoffwatch.errors import SettingsError
-from layoffwatch.settings import TOML_NAME, Settings
+from layoffwatch.settings import TOML_NAME, Settings, read_toml
 from sources.schema import INGEST_ORDER, SOURCES
 from store.db import masked_url
 
@@ -74,13 +73,7 @@ def load_sql_sources(settings: Settings, env: Mapping[str, str] | None = None) -
 
 
 def _section(path: Path) -> dict[str, dict[str, object]]:
-    if not path.exists():
-        return {}
-    try:
-        values = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SettingsError(f"{path} is not valid TOML ({exc}).") from None
-    section = values.get(SECTION, {})
+    section = read_toml(path).get(SECTION, {})
     if not isinstance(section, dict) or not all(isinstance(v, dict) for v in section.values()):
         raise SettingsError(
             f"{path}: {SECTION} must be tables like [{SECTION}.si_changes], one per source pulled by SQL."

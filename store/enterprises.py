@@ -1,29 +1,28 @@
 """The enterprise register in the database: bulk upsert from validated rows, and fast look-ups.
 
-One row per enterprise (uscc). Writes go through a staging table and one set-based
-``INSERT ... SELECT ... ON CONFLICT DO UPDATE``: PostgreSQL fills the stage with ``COPY``,
-SQLite with ``executemany`` in chunks. No ORM objects: a million rows take seconds, not minutes.
+One row per enterprise (uscc). Writes go through a staging table (``store.stage``) and one
+set-based ``INSERT ... SELECT ... ON CONFLICT DO UPDATE``. No ORM objects: a million rows take
+seconds, not minutes.
 """
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
 from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 from sqlalchemy.dialects import postgresql
 
 from sources.schema import ENTERPRISES
+from store.stage import create_stage, fill_stage
 from store.tables import Enterprise
 from store.types import UtcDateTime
 from store.upsert import upsert
 
 COLUMNS: tuple[str, ...] = ENTERPRISES.names
 """The register's columns, in the source's order; uscc first."""
-CHUNK_ROWS = 100_000
 _TABLE: sa.Table = Enterprise.__table__  # type: ignore[attr-defined]
 
 
@@ -39,11 +38,11 @@ def upsert_enterprises(engine: Engine, frame: pl.DataFrame, *, batch_id: str, no
     if rows.is_empty():
         return 0
     with engine.begin() as connection:
-        stage = _create_stage(connection)
-        if connection.dialect.name == "postgresql":
-            _copy_into(connection, stage, rows)
-        else:
-            _insert_into(connection, stage, rows)
+        date_type: sa.types.TypeEngine[Any] = sa.Date() if connection.dialect.name == "postgresql" else sa.String()
+        stage = create_stage(
+            connection, "enterprise_stage", {c: date_type if c == "founded_on" else sa.String() for c in COLUMNS}
+        )
+        fill_stage(connection, stage, rows)
         aliases = stage.c.aliases
         select = sa.select(
             *(stage.c[name] for name in COLUMNS if name != "aliases"),
@@ -105,33 +104,3 @@ def _staged_values(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.unique(subset="uscc", keep="last", maintain_order=True).select(
         converted.get(name, pl.col(name)) for name in COLUMNS
     )
-
-
-def _create_stage(connection: Connection) -> sa.Table:
-    date_type: sa.types.TypeEngine[Any] = (
-        sa.Date() if connection.dialect.name == "postgresql" else sa.String()
-    )
-    columns = [sa.Column(name, date_type if name == "founded_on" else sa.String()) for name in COLUMNS]
-    stage = sa.Table("enterprise_stage", sa.MetaData(), *columns, prefixes=["TEMPORARY"])
-    stage.drop(connection, checkfirst=True)
-    stage.create(connection)  # dropped again before commit; a rollback undoes it on both backends
-    return stage
-
-
-def _copy_into(connection: Connection, stage: sa.Table, rows: pl.DataFrame) -> None:
-    """PostgreSQL: stream the rows as CSV through COPY (an unquoted empty field is NULL)."""
-    driver: Any = connection.connection.driver_connection  # a psycopg.Connection
-    cursor = driver.cursor()
-    statement = f"COPY {stage.name} ({', '.join(COLUMNS)}) FROM STDIN (FORMAT csv)"
-    with cursor, cursor.copy(statement) as copy:
-        for chunk in rows.iter_slices(CHUNK_ROWS):
-            buffer = io.BytesIO()
-            chunk.write_csv(buffer, include_header=False)
-            copy.write(buffer.getvalue())
-
-
-def _insert_into(connection: Connection, stage: sa.Table, rows: pl.DataFrame) -> None:
-    """SQLite: plain ``executemany`` of tuples, one chunk at a time."""
-    statement = f"INSERT INTO {stage.name} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-    for chunk in rows.iter_slices(CHUNK_ROWS):
-        connection.exec_driver_sql(statement, chunk.rows())

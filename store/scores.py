@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import io
 from datetime import date, datetime
 from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 from sqlalchemy.dialects import postgresql
 
+from store.stage import create_stage, fill_stage
 from store.tables import RiskScore
 from store.types import UtcDateTime
 from store.upsert import upsert
 
-CHUNK = 100_000
 COLUMNS = (
     "as_of", "uscc", "model_version", "probability", "percentile", "tier", "reasons", "evidence", "scored_at"
 )  # fmt: skip
@@ -25,10 +24,8 @@ def write_scores(engine: Engine, scores: pl.DataFrame, *, model_version: str, sc
     """Upsert ``scores`` (uscc, as_of, probability, percentile, tier, reasons and, when present,
     evidence: a struct, null where there is none); returns rows written.
 
-    Set-based, like the register (``store.enterprises``): the rows go to a temporary stage
-    (PostgreSQL ``COPY``, SQLite ``executemany``) with reasons and evidence already JSON text, then
-    one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE`` writes them: a province's million rows a day
-    in seconds, not one statement per chunk of dictionaries.
+    Set-based (``store.stage``): the rows are staged with reasons and evidence already JSON text,
+    then one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE`` writes them.
     """
     rows = _staged(scores)
     if rows.is_empty():
@@ -36,11 +33,11 @@ def write_scores(engine: Engine, scores: pl.DataFrame, *, model_version: str, sc
     table = RiskScore.__table__  # type: ignore[attr-defined]
     with engine.begin() as connection:
         postgres = connection.dialect.name == "postgresql"
-        stage = _create_stage(connection)
-        if postgres:
-            _copy_into(connection, stage, rows)
-        else:
-            _insert_into(connection, stage, rows)
+        numbers = {"probability", "percentile"}
+        stage = create_stage(
+            connection, "risk_score_stage", {c: sa.Float() if c in numbers else sa.String() for c in STAGED}
+        )
+        fill_stage(connection, stage, rows)
 
         def json_of(column: sa.Column[Any]) -> sa.ColumnElement[Any]:
             return sa.cast(column, postgresql.JSONB) if postgres else sa.func.json(column)
@@ -81,37 +78,6 @@ def _staged(scores: pl.DataFrame) -> pl.DataFrame:
         pl.when(pl.col("reasons").is_null()).then(pl.lit("[]")).otherwise(reasons).alias("reasons"),
         evidence.alias("evidence"),
     ).unique(subset=["as_of", "uscc"], keep="last", maintain_order=True)
-
-
-def _create_stage(connection: Connection) -> sa.Table:
-    numbers = {"probability", "percentile"}
-    stage = sa.Table(
-        "risk_score_stage",
-        sa.MetaData(),
-        *(sa.Column(name, sa.Float() if name in numbers else sa.String()) for name in STAGED),
-        prefixes=["TEMPORARY"],
-    )
-    stage.drop(connection, checkfirst=True)
-    stage.create(connection)  # dropped again before commit; a rollback undoes it on both backends
-    return stage
-
-
-def _copy_into(connection: Connection, stage: sa.Table, rows: pl.DataFrame) -> None:
-    """PostgreSQL: stream the rows as CSV through COPY (an unquoted empty field is NULL)."""
-    driver: Any = connection.connection.driver_connection  # a psycopg.Connection
-    statement = f"COPY {stage.name} ({', '.join(STAGED)}) FROM STDIN (FORMAT csv)"
-    with driver.cursor() as cursor, cursor.copy(statement) as copy:
-        for chunk in rows.iter_slices(CHUNK):
-            buffer = io.BytesIO()
-            chunk.write_csv(buffer, include_header=False)
-            copy.write(buffer.getvalue())
-
-
-def _insert_into(connection: Connection, stage: sa.Table, rows: pl.DataFrame) -> None:
-    """SQLite: plain ``executemany`` of tuples, one chunk at a time."""
-    statement = f"INSERT INTO {stage.name} ({', '.join(STAGED)}) VALUES ({', '.join('?' * len(STAGED))})"
-    for chunk in rows.iter_slices(CHUNK):
-        connection.exec_driver_sql(statement, chunk.rows())
 
 
 def read_scores(engine: Engine, *, as_of: date, model_version: str | None = None) -> pl.DataFrame:
