@@ -67,8 +67,9 @@ def contribution_features(contributions: pl.LazyFrame, *, as_of: date) -> pl.Laz
     grouped = rows.group_by("uscc").agg(
         pl.col("latest_period").first(),
         # Arrears carried: what was due and not paid over the known year, net of catch-up payments (to
-        # the cent, so that summation order cannot turn 0 into 1e-15).
-        (pl.col("due").sum() - pl.col("paid").sum()).round(2).clip(0).alias("contribution_arrears"),
+        # the cent, so that summation order cannot turn 0 into 1e-15; + 0.0 so that it cannot turn
+        # it into -0.0 either).
+        ((pl.col("due").sum() - pl.col("paid").sum()).round(2).clip(0) + 0.0).alias("contribution_arrears"),
         pl.col("short").filter(pl.col("back") < 6).sum().cast(pl.Int16).alias("arrears_months_6m"),
         pl.col("short").filter(last3).sum().cast(pl.Int16).alias("short_months_3m"),
         (pl.col("paid") / pl.col("due"))

@@ -17,6 +17,11 @@ from flows.daily import daily_run
 
 
 @flow(name="backfill")
-def backfill(start: date, end: date) -> list[dict[str, Any]]:
-    """Run every day from ``start`` to ``end`` (both included) through the daily run."""
-    return [daily_run(as_of=day) for day in common.days(start, end)]
+def backfill(
+    start: date, end: date, partitions: int = 1, dask_address: str | None = None
+) -> list[dict[str, Any]]:
+    """Run every day from ``start`` to ``end`` (both included) through the daily run (scored in
+    ``partitions`` groups, on the Dask cluster at ``dask_address`` when given)."""
+    return [
+        daily_run(as_of=day, partitions=partitions, dask_address=dask_address) for day in common.days(start, end)
+    ]

