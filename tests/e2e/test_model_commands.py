@@ -187,12 +187,28 @@ def test_bench_train_times_each_stage(city_lake: Path) -> None:
 
 
 def test_demo_loads_trains_and_runs_days_through_prefect_to_the_offices(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LAYOFFWATCH_HOME", str(tmp_path / "home"))
+    import sqlalchemy as sa
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("LAYOFFWATCH_HOME", str(home))
     monkeypatch.delenv("LAYOFFWATCH_DATABASE_URL", raising=False)
     monkeypatch.setenv("COLUMNS", "200")
-    result = CliRunner().invoke(app, ["demo", "--enterprises", "800", "--months", "24", "--days", "5"])
+    from prefect.testing.utilities import prefect_test_harness
+
+    # A harness rather than the demo's own temporary server: it stops inside the test, not at exit,
+    # when pytest has already closed the streams Prefect would log its shutdown to.
+    with prefect_test_harness(server_startup_timeout=120):
+        result = CliRunner().invoke(app, ["demo", "--enterprises", "400", "--months", "24", "--days", "4", "--seed", "11"])
     assert result.exit_code == 0, result.output
     assert "导入汇总" in result.output and "风险等级分布" in result.output and "每日运行汇总" in result.output
-    assert "5 次每日运行" in result.output and "日报-" in result.output
-    assert "各单位收到的预警通知" in result.output and "人力资源和社会保障局" in result.output
-    assert list((tmp_path / "home" / "outbox" / "hr").glob("*.md")), "hr received its alerts in the outbox folder"
+    assert "4 次每日运行" in result.output and "各单位收到的预警通知" in result.output
+    assert len(list((home / "reports" / "daily").glob("*/日报-*.html"))) == 4, "one daily report per day"
+    engine = sa.create_engine(f"sqlite:///{home / 'layoffwatch.db'}")
+    with engine.connect() as connection:
+        days = connection.execute(sa.text("SELECT COUNT(DISTINCT as_of) FROM risk_score")).scalar_one()
+        sent = connection.execute(
+            sa.text("SELECT COUNT(*) FROM notification WHERE office = 'hr' AND status = 'sent'")
+        ).scalar_one()
+    engine.dispose()
+    assert days == 4
+    assert len(list((home / "outbox" / "hr").glob("*.md"))) == sent, "every message hr was sent is in its folder"
