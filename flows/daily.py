@@ -50,17 +50,26 @@ HOUR = 3600
 RETRY_DELAYS: list[float] = [10.0, 60.0]
 
 
+def day_step(name: str, *, timeout_seconds: float, cache_key_fn: common.KeyFn | None = None) -> Any:
+    """A step of the daily run: retried twice after ``RETRY_DELAYS`` unless a person must fix
+    something, reported once to the data-engineering contact when it fails for good, and its result
+    kept when it has a cache key (``flows.common`` says why keys are run-scoped)."""
+    return task(
+        name=name,
+        retries=2,
+        retry_delay_seconds=RETRY_DELAYS,
+        timeout_seconds=timeout_seconds,
+        cache_key_fn=cache_key_fn,
+        persist_result=True if cache_key_fn is not None else None,
+        retry_condition_fn=common.retry_unless_user_error,
+        on_failure=[common.notify_task_failure],
+    )
+
+
 # Not cached by Prefect: the intake is its own cache keyed by batch hash. A repeated or retried pull
 # hashes each landing file and skips every batch already taken, which is what a Prefect cache keyed
 # by those hashes would do, at the same cost, and it also holds across runs and processes.
-@task(
-    name="pull",
-    retries=2,
-    retry_delay_seconds=RETRY_DELAYS,
-    timeout_seconds=2 * HOUR,
-    retry_condition_fn=common.retry_unless_user_error,
-    on_failure=[common.notify_task_failure],
-)
+@day_step("pull", timeout_seconds=2 * HOUR)
 def pull_task(now: datetime) -> list[dict[str, Any]]:
     """SQL sources into the landing folder, then every landing file through the intake."""
     cfg = common.settings()
@@ -73,15 +82,10 @@ def pull_task(now: datetime) -> list[dict[str, Any]]:
 # part): a resumed run does not score twice, and a file that arrived between attempts changes the key
 # and is scored. The champion is fixed once, in the first step, so every part is scored by the same
 # model even if another one is promoted meanwhile; a home without one fails there, at once.
-@task(
-    name="score: features",
-    retries=2,
-    retry_delay_seconds=RETRY_DELAYS,
+@day_step(
+    "score: features",
     timeout_seconds=2 * HOUR,
     cache_key_fn=common.run_scoped("as_of", "batches", "partition_by", "partitions"),
-    persist_result=True,
-    retry_condition_fn=common.retry_unless_user_error,
-    on_failure=[common.notify_task_failure],
 )
 def features_task(as_of: date, batches: str, partition_by: str, partitions: int) -> dict[str, Any]:
     """The champion, the population's features for ``as_of`` (a file in the home), and its groups."""
@@ -94,15 +98,10 @@ def features_task(as_of: date, batches: str, partition_by: str, partitions: int)
 
 # Runs where the flow's task runner (or the Dask cluster) puts it: everything it needs is in its
 # parameters, the home and the database.
-@task(
-    name="score: partition",
-    retries=2,
-    retry_delay_seconds=RETRY_DELAYS,
+@day_step(
+    "score: partition",
     timeout_seconds=2 * HOUR,
     cache_key_fn=common.run_scoped("as_of", "batches", "partition_by", "values"),
-    persist_result=True,
-    retry_condition_fn=common.retry_unless_user_error,
-    on_failure=[common.notify_task_failure],
 )
 def score_partition_task(
     as_of: date, batches: str, features: str, partition_by: str, values: list[str], model_version: str
@@ -113,16 +112,7 @@ def score_partition_task(
     return str(path)
 
 
-@task(
-    name="score: rank",
-    retries=2,
-    retry_delay_seconds=RETRY_DELAYS,
-    timeout_seconds=2 * HOUR,
-    cache_key_fn=common.run_scoped("as_of", "batches"),
-    persist_result=True,
-    retry_condition_fn=common.retry_unless_user_error,
-    on_failure=[common.notify_task_failure],
-)
+@day_step("score: rank", timeout_seconds=2 * HOUR, cache_key_fn=common.run_scoped("as_of", "batches"))
 def rank_task(
     as_of: date, batches: str, parts: list[str], model_version: str, now: datetime
 ) -> dict[str, Any]:
@@ -134,16 +124,7 @@ def rank_task(
         return pipeline.score_summary(registry.get(session, model_version), scored)
 
 
-@task(
-    name="alerts",
-    retries=2,
-    retry_delay_seconds=RETRY_DELAYS,
-    timeout_seconds=HOUR,
-    cache_key_fn=common.run_scoped("as_of", "batches"),
-    persist_result=True,
-    retry_condition_fn=common.retry_unless_user_error,
-    on_failure=[common.notify_task_failure],
-)
+@day_step("alerts", timeout_seconds=HOUR, cache_key_fn=common.run_scoped("as_of", "batches"))
 def alert_task(as_of: date, batches: str, now: datetime) -> dict[str, Any]:
     cfg = common.settings()
     return pipeline.alert_summary(cfg, alert_day(cfg, as_of=as_of, now=now, config=load_alerting(cfg)))
@@ -151,29 +132,13 @@ def alert_task(as_of: date, batches: str, now: datetime) -> dict[str, Any]:
 
 # Never cached: a delivery round is meant to be repeated (it sends whatever is due now, retries
 # included); the outbox key makes a repeat send nothing twice.
-@task(
-    name="deliver",
-    retries=2,
-    retry_delay_seconds=RETRY_DELAYS,
-    timeout_seconds=HOUR,
-    retry_condition_fn=common.retry_unless_user_error,
-    on_failure=[common.notify_task_failure],
-)
+@day_step("deliver", timeout_seconds=HOUR)
 def deliver_task() -> dict[str, Any]:
     cfg = common.settings()
     return pipeline.round_summary(dispatch(cfg, load_alerting(cfg), clock=lambda: common.clock(cfg)))
 
 
-@task(
-    name="daily report",
-    retries=2,
-    retry_delay_seconds=RETRY_DELAYS,
-    timeout_seconds=HOUR,
-    cache_key_fn=common.run_scoped("as_of", "batches"),
-    persist_result=True,
-    retry_condition_fn=common.retry_unless_user_error,
-    on_failure=[common.notify_task_failure],
-)
+@day_step("daily report", timeout_seconds=HOUR, cache_key_fn=common.run_scoped("as_of", "batches"))
 def report_task(as_of: date, batches: str, now: datetime) -> dict[str, Any]:
     report = write_daily_report(common.settings(), as_of=as_of, now=now)
     return {"html": str(report.html), "xlsx": str(report.xlsx), "summary": report.summary}
