@@ -156,3 +156,22 @@ def test_an_area_warning_cuts_each_of_its_enterprises_the_same_way() -> None:
     for e in view["enterprises"]:
         assert e["evidence"] == {"online_90d": 7.0}
         assert "probability" not in e and "headcount" not in e
+
+
+def test_identity_and_mobile_numbers_in_free_text_are_masked_before_any_office_sees_them() -> None:
+    from alerts.fields import deidentify, visible_details
+
+    # Made-up numbers of the right shape (area 900000 does not exist), built here, never stored.
+    identity = "900000" + "20000101" + "000" + "X"
+    mobile = "130" + "0" * 8
+    text = f"职工{identity}反映欠薪，联系电话{mobile}，企业代码91140000MA0Y12345X"
+    masked = deidentify(text)
+    assert identity not in masked and mobile not in masked
+    assert "900000************" in masked and "130********" in masked
+    assert "91140000MA0Y12345X" in masked, "an enterprise's credit code is not a person's number"
+    view = visible_details(
+        {"kind": "enterprise", "uscc": "x", "name": "n", "tier": "red",
+         "reasons": [{"code": "R12", "title": "信访增多", "sentence": text, "impact": 0.1}]},
+        frozenset({"petitions"}),
+    )  # fmt: skip
+    assert identity not in view["reasons"][0]["sentence"]
