@@ -138,7 +138,7 @@ def update_episodes(
         if old is None and c.subject in latched:
             closed = latched[c.subject]
             if closed["as_of"] < as_of:
-                updates.append(_quiet(closed, as_of=as_of, now=now, firing=True))
+                updates.append(_risk_noted(closed, as_of=as_of, now=now, firing=True, tier=closed["tier"]))
             run.unchanged += 1
             continue
         if old is None:
@@ -192,22 +192,14 @@ def update_episodes(
             run.resolved.append(old["id"])
             why = "企业已注销，停止预警" if gone else f"风险等级已降至{_zh(tier)}，低于预警线"
             transitions.append(_audit(old, "resolved", now, why, {"tier": tier}))
-        updates.append(
-            {
-                "b_id": old["id"], "tier": tier if old["firing"] else old["tier"],
-                "probability": old["probability"], "details": old["details"], "as_of": as_of, "firing": False,
-                "offices": old["offices"], "updated_at": now, "peak_tier": old["peak_tier"],
-                "resolved_on": old["resolved_on"] if not old["firing"] else as_of,
-                "ack_deadline": old["ack_deadline"], "escalated_at": old["escalated_at"],
-            }  # fmt: skip
-        )
         told_tier = tier if old["firing"] else old["tier"]
+        updates.append(_risk_noted(old, as_of=as_of, now=now, firing=False, tier=told_tier))
         current = Current(told_tier, False, old["status"], silenced=subject in muted, inhibited=gone)
         touched[old["id"]] = (current, old["details"], tuple(old["offices"]), None)
 
     for subject, closed in latched.items():
         if subject not in seen and closed["as_of"] < as_of:
-            updates.append(_quiet(closed, as_of=as_of, now=now, firing=False))
+            updates.append(_risk_noted(closed, as_of=as_of, now=now, firing=False, tier=closed["tier"]))
             transitions.append(_audit(closed, "resolved", now, "风险已降至预警线以下（预警已关闭，仅作记录）", {}))
 
     if new_rows:
@@ -321,14 +313,15 @@ def _alerts(session: Session, kind: str, *conditions: sa.ColumnElement[bool]) ->
     return [dict(r._mapping) for r in rows]
 
 
-def _quiet(closed: Mapping[str, Any], *, as_of: date, now: datetime, firing: bool) -> dict[str, Any]:
-    """The day's update of a closed alert: whether its risk is still on, nothing else."""
+def _risk_noted(row: Mapping[str, Any], *, as_of: date, now: datetime, firing: bool, tier: str) -> dict[str, Any]:
+    """The day's update of an alert that is not a candidate's (or is closed): whether its risk is
+    still on and the tier to remember, nothing else; ``resolved_on`` is the day it went off."""
     return {
-        "b_id": closed["id"], "tier": closed["tier"], "probability": closed["probability"],
-        "details": closed["details"], "as_of": as_of, "firing": firing, "offices": closed["offices"],
-        "updated_at": now, "peak_tier": closed["peak_tier"],
-        "resolved_on": closed["resolved_on"] if firing else as_of,
-        "ack_deadline": closed["ack_deadline"], "escalated_at": closed["escalated_at"],
+        "b_id": row["id"], "tier": tier, "probability": row["probability"], "details": row["details"],
+        "as_of": as_of, "firing": firing, "offices": row["offices"], "updated_at": now,
+        "peak_tier": row["peak_tier"],
+        "resolved_on": as_of if row["firing"] and not firing else row["resolved_on"],
+        "ack_deadline": row["ack_deadline"], "escalated_at": row["escalated_at"],
     }  # fmt: skip
 
 
