@@ -14,7 +14,6 @@ reported once to the data-engineering contact (never to the offices) by the fail
 
 from __future__ import annotations
 
-import shutil
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,6 @@ from models.partitions import (
     finish_scores,
     partition_groups,
     score_partition,
-    work_folder,
 )
 from sources.sql import pull_sql_sources
 from store.db import engine_for
@@ -119,7 +117,6 @@ def rank_task(
     """The parts ranked together and written once; the day's work folder is then removed."""
     cfg = common.settings()
     scored = finish_scores(cfg, [Path(p) for p in parts], model_version=model_version, now=now)
-    shutil.rmtree(work_folder(cfg, as_of), ignore_errors=True)
     with unit_of_work(engine_for(cfg)) as session:
         return pipeline.score_summary(registry.get(session, model_version), scored)
 

@@ -11,6 +11,7 @@ once. On a cluster the home must be on storage every worker sees.
 from __future__ import annotations
 
 import hashlib
+import shutil
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -83,10 +84,14 @@ def score_partition(
 def finish_scores(
     settings: Settings, parts: Sequence[Path], *, model_version: str, now: datetime
 ) -> pl.DataFrame:
-    """The day's scores from its parts, ranked together and written once; returns them."""
+    """The day's scores from its parts, ranked together and written once; returns them. The day's
+    work folder (the feature table and the parts) is removed once the scores are stored, so a full
+    feature table does not pile up in the home every day."""
     scored = with_percentile(pl.concat([pl.read_parquet(p) for p in parts], how="vertical_relaxed"))
     scored = scored.sort("uscc")
     write_scores(engine_for(settings), scored, model_version=model_version, scored_at=now)
+    for folder in {p.parent for p in parts}:
+        shutil.rmtree(folder, ignore_errors=True)
     return scored
 
 
