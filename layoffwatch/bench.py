@@ -111,6 +111,8 @@ def ingest(
     figures: dict[str, object] = {
         "enterprises": enterprises,
         "months": months,
+        "seed": seed,
+        "city": str(city),
         "files": len(reports),
         "rows": rows,
         "rows_valid": sum(r.rows_valid for r in reports),

@@ -7,6 +7,7 @@ bug and keeps its traceback.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -372,6 +373,34 @@ def bench_alerts(
     from layoffwatch import bench_alerts as bench
 
     figures = bench.run(err_console if as_json else console, enterprises=enterprises, data=data, seed=seed)
+    if as_json:
+        print_json(figures)
+
+
+@bench_app.command("daily")
+@for_people
+def bench_daily(
+    enterprises: Annotated[int, typer.Option(min=100)] = 1_000_000,
+    months: Annotated[int, typer.Option(min=18)] = 24,
+    seed: Annotated[int, typer.Option()] = 7,
+    data: Annotated[Path, typer.Option(help="Where `bench ingest` keeps its cities and homes.")] = Path("bench-data"),
+    home: Annotated[Path | None, typer.Option(help="An ingested home to copy (default: the newest for this city).")] = None,
+    champion_enterprises: Annotated[int, typer.Option(min=100, help="Size of the city the model is trained on, when the home has none.")] = 20_000,
+    partitions: Annotated[int, typer.Option(min=1)] = 1,
+    dask_address: Annotated[str | None, typer.Option(help="A running Dask scheduler, tcp://host:8786.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """One daily run through Prefect on an already ingested history: seconds per stage, peak RSS."""
+    from layoffwatch import bench_daily
+    from layoffwatch.prefect_local import prefect_for_commands
+
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # the table, not a page of run logs
+    with prefect_for_commands():
+        figures = bench_daily.run(
+            err_console if as_json else console, enterprises=enterprises, months=months, seed=seed, data=data,
+            home=home, champion_enterprises=champion_enterprises, partitions=partitions, dask_address=dask_address,
+            now=now(settings()),
+        )  # fmt: skip
     if as_json:
         print_json(figures)
 

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from flows import common
+from layoffwatch.bench_daily import stage_seconds
 from layoffwatch.settings import Settings
 from sources.synthetic import generate_city
 from store import db
@@ -115,18 +116,11 @@ def snapshot(cfg: Settings) -> dict[str, Any]:
 
 def run_timed(flow: Any, label: str, **parameters: Any) -> Any:
     """Run ``flow``; record the seconds of the run and of each of its task runs under ``label``."""
-    from prefect import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-
     started = time.perf_counter()
     state = flow(**parameters, return_state=True)
     seconds = {"flow (wall)": time.perf_counter() - started}
     run_id: UUID = state.state_details.flow_run_id
-    with get_client(sync_client=True) as client:
-        for task_run in client.read_task_runs(
-            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id]))
-        ):
-            seconds[task_run.name] = task_run.total_run_time.total_seconds()
+    seconds.update(stage_seconds(run_id))
     TIMINGS[label] = seconds
     print(f"\n{label}: " + ", ".join(f"{k} {v:.2f}s" for k, v in seconds.items()))
     return state.result(), run_id
@@ -312,3 +306,74 @@ def test_layoffwatch_run_daily_prints_the_days_summary(prefect_harness: None, ho
     assert result.exit_code == 0, result.output
     for text in (f"每日运行 {CITY_END}", "风险评分", "评分企业", "通知发送"):
         assert text in result.output, text
+
+
+def test_bench_daily_runs_a_first_and_an_ordinary_day_in_a_copy_and_times_every_stage(
+    prefect_harness: None, home: Settings, tmp_path: Path
+) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from layoffwatch.cli import app
+
+    db.dispose(home)
+    before = sorted(
+        (p.relative_to(home.home), p.stat().st_mtime_ns) for p in home.home.rglob("*") if p.is_file()
+    )
+    data = tmp_path / "bench"
+    result = CliRunner().invoke(
+        app, ["bench", "daily", "--home", str(home.home), "--data", str(data), "--json"]
+    )
+
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    first, ordinary = figures["days"]
+    assert (first["as_of"], ordinary["as_of"]) == (str(CITY_END - timedelta(days=1)), str(CITY_END))
+    stages = {
+        "pull",
+        "score: features",
+        "score: partition",
+        "score: rank",
+        "alerts",
+        "deliver",
+        "daily report",
+    }
+    for day in (first, ordinary):
+        assert stages <= set(day["stages"]) and all(day["stages"][s] > 0 for s in stages)
+        assert 0 < sum(day["stages"].values()) <= day["seconds"]
+        assert day["scored"] > 1_500
+    assert first["alerts_opened"] > 0 and first["messages_sent"] > 0
+    assert ordinary["rows_delivered"]["si_changes"] > 0 and ordinary["messages_sent"] < first["messages_sent"]
+    assert figures["peak_rss_gb"] > 0 and set(figures["targets"]) >= {"seconds_met", "peak_rss_met"}
+    run_home = Path(figures["home"])
+    assert run_home.parent == data.resolve() and (run_home / "bench-daily.json").is_file()
+    after = sorted(
+        (p.relative_to(home.home), p.stat().st_mtime_ns) for p in home.home.rglob("*") if p.is_file()
+    )
+    assert after == before, "the benchmark runs in a copy: the ingested home is untouched"
+
+
+def test_a_model_trained_in_one_home_is_imported_as_the_champion_of_another(
+    trained_home: Settings, tmp_path: Path
+) -> None:
+    from layoffwatch.bench_daily import import_model
+    from models import registry
+    from models.partitions import champion_version
+    from models.training import champion_model
+    from store.uow import unit_of_work
+
+    with unit_of_work(db.engine_for(trained_home)) as session:
+        source = registry.champion(session)
+        assert source is not None
+        session.expunge(source)
+    target = Settings(
+        home=tmp_path / "other", database_url=f"sqlite:///{tmp_path / 'other' / 'layoffwatch.db'}"
+    )
+    version = import_model(target, source, by="test", reason="imported", now=NOW)
+
+    assert version == source.version == champion_version(target)
+    imported, model = champion_model(target)  # loads the copied artifact, its hash checked
+    assert Path(imported.artifact_path).parent == target.models
+    assert imported.artifact_sha256 == source.artifact_sha256 and model.feature_names_ == source.features
+    db.dispose(target)
