@@ -8,6 +8,7 @@ processed is ignored by every alert and watchlist row it would touch.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -34,6 +35,8 @@ from watchlist.daily import update_watchlist
 SCORE: sa.Table = RiskScore.__table__  # type: ignore[attr-defined]
 ENTERPRISE: sa.Table = Enterprise.__table__  # type: ignore[attr-defined]
 ALERT: sa.Table = Alert.__table__  # type: ignore[attr-defined]
+# A score row without evidence: "{}" as written now, JSON null as scores written before 2026-12 were.
+NO_EVIDENCE = ("{}", "null")
 
 
 @dataclass
@@ -55,7 +58,9 @@ def alert_day(
     with unit_of_work(engine_for(settings)) as session:
         champion = registry.champion(session)
         if champion is None:
-            raise UserError("还没有启用的模型，无法生成预警；请先运行 layoffwatch train 和 layoffwatch score。")
+            raise UserError(
+                "还没有启用的模型，无法生成预警；请先运行 layoffwatch train 和 layoffwatch score。"
+            )
         scored = day_scores(session, as_of=as_of, model_version=champion.version)
         result = alert_scores(session, scored, settings=settings, config=config, as_of=as_of, now=now)
         result.model_version = champion.version
@@ -97,8 +102,13 @@ def alert_scores(
     every_office = tuple(o.key for o in config.offices)
     areas = [
         Candidate(
-            kind="area", subject=w["subject"], subject_name=w["subject_name"], tier=w["tier"],
-            probability=None, details=w["details"], offices=every_office,
+            kind="area",
+            subject=w["subject"],
+            subject_name=w["subject_name"],
+            tier=w["tier"],
+            probability=None,
+            details=w["details"],
+            offices=every_office,
         )  # fmt: skip
         for w in area_warnings(scored, config.area, as_of=as_of)
     ]
@@ -114,51 +124,49 @@ def day_scores(session: Session, *, as_of: date, model_version: str) -> pl.DataF
     query = (
         sa.select(
             SCORE.c.uscc, SCORE.c.as_of, SCORE.c.tier, SCORE.c.probability, SCORE.c.percentile,
-            SCORE.c.reasons, SCORE.c.evidence, ENTERPRISE.c.name, ENTERPRISE.c.township,
-            ENTERPRISE.c.industry, ENTERPRISE.c.chain,
+            sa.cast(SCORE.c.reasons, sa.Text).label("reasons"), sa.cast(SCORE.c.evidence, sa.Text).label("evidence"),
+            ENTERPRISE.c.name, ENTERPRISE.c.township, ENTERPRISE.c.industry, ENTERPRISE.c.chain,
         )
         .join(ENTERPRISE, ENTERPRISE.c.uscc == SCORE.c.uscc, isouter=True)
         .where(
             SCORE.c.as_of == as_of,
             SCORE.c.model_version == model_version,
-            sa.or_(SCORE.c.tier.in_(EXPLAINED_TIERS), sa.cast(SCORE.c.evidence, sa.String) != "{}"),
+            sa.or_(SCORE.c.tier.in_(EXPLAINED_TIERS), sa.cast(SCORE.c.evidence, sa.Text).not_in(NO_EVIDENCE)),
         )
     )  # fmt: skip
-    rows = [dict(r._mapping) for r in session.execute(query)]
-    if not rows and session.execute(
-        sa.select(SCORE.c.uscc).where(SCORE.c.as_of == as_of, SCORE.c.model_version == model_version).limit(1)
-    ).first() is None:
-        raise UserError(f"{as_of} 还没有模型 {model_version} 的评分；请先运行 layoffwatch score --as-of {as_of}。")
+    rows = session.execute(query).all()
+    if (
+        not rows
+        and session.execute(
+            sa.select(SCORE.c.uscc)
+            .where(SCORE.c.as_of == as_of, SCORE.c.model_version == model_version)
+            .limit(1)
+        ).first()
+        is None
+    ):
+        raise UserError(
+            f"{as_of} 还没有模型 {model_version} 的评分；请先运行 layoffwatch score --as-of {as_of}。"
+        )
     return scores_frame(rows)
 
 
-def scores_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
-    """Score rows (as dicts with ``evidence`` a dict) to the frame alerting works on."""
-    reason = pl.Struct({"code": pl.String, "title": pl.String, "sentence": pl.String, "impact": pl.Float64})
-    base = pl.DataFrame(
-        {
-            "uscc": [r["uscc"] for r in rows],
-            "as_of": [r["as_of"] for r in rows],
-            "tier": [r["tier"] for r in rows],
-            "probability": [r["probability"] for r in rows],
-            "percentile": [r["percentile"] for r in rows],
-            "reasons": [r["reasons"] for r in rows],
-            "name": [r["name"] for r in rows],
-            "township": [r["township"] for r in rows],
-            "industry": [r["industry"] for r in rows],
-            "chain": [r["chain"] for r in rows],
-        },
-        schema={
-            "uscc": pl.String, "as_of": pl.Date, "tier": pl.String, "probability": pl.Float64,
-            "percentile": pl.Float64, "reasons": pl.List(reason), "name": pl.String, "township": pl.String,
-            "industry": pl.String, "chain": pl.String,
-        },
-    )  # fmt: skip
-    evidence = pl.DataFrame(
-        [{c: (r["evidence"] or {}).get(c) for c in EVIDENCE_COLUMNS} for r in rows],
-        schema={c: pl.Boolean if c == "unpaid_latest" else pl.Float64 for c in EVIDENCE_COLUMNS},
-    )
-    return pl.concat([base, evidence], how="horizontal")
+REASON = pl.Struct({"code": pl.String, "title": pl.String, "sentence": pl.String, "impact": pl.Float64})
+EVIDENCE = pl.Struct({c: pl.Boolean if c == "unpaid_latest" else pl.Float64 for c in EVIDENCE_COLUMNS})
+SCORE_ROW = {
+    "uscc": pl.String, "as_of": pl.Date, "tier": pl.String, "probability": pl.Float64, "percentile": pl.Float64,
+    "reasons": pl.String, "evidence": pl.String, "name": pl.String, "township": pl.String,
+    "industry": pl.String, "chain": pl.String,
+}  # fmt: skip
+
+
+def scores_frame(rows: Sequence[Sequence[Any]]) -> pl.DataFrame:
+    """Score rows (in ``SCORE_ROW``'s columns, reasons and evidence as JSON text) to the frame
+    alerting works on: reasons a list of structs, every evidence figure a column of its own."""
+    raw = pl.DataFrame(rows, schema=SCORE_ROW, orient="row")
+    return raw.with_columns(
+        pl.col("reasons").fill_null("[]").str.json_decode(pl.List(REASON)),
+        pl.col("evidence").replace(NO_EVIDENCE, None).str.json_decode(EVIDENCE),
+    ).unnest("evidence")
 
 
 class _Stopwatch:
@@ -177,6 +185,8 @@ def _deregistered_with_alerts(session: Session) -> set[str]:
     rows = session.execute(
         sa.select(ALERT.c.subject)
         .join(ENTERPRISE, ENTERPRISE.c.uscc == ALERT.c.subject)
-        .where(ALERT.c.kind == "enterprise", ALERT.c.status != "closed", ENTERPRISE.c.status == "deregistered")
+        .where(
+            ALERT.c.kind == "enterprise", ALERT.c.status != "closed", ENTERPRISE.c.status == "deregistered"
+        )
     )
     return {subject for (subject,) in rows}

@@ -54,7 +54,13 @@ def write_scores(engine: Engine, scores: pl.DataFrame, *, model_version: str, sc
             sa.literal(scored_at, UtcDateTime()).label("scored_at"),
         )
         connection.execute(
-            upsert(connection.dialect, table, key=("as_of", "uscc", "model_version"), update=COLUMNS[3:], select=select)
+            upsert(
+                connection.dialect,
+                table,
+                key=("as_of", "uscc", "model_version"),
+                update=COLUMNS[3:],
+                select=select,
+            )
         )
         stage.drop(connection)
     return rows.height
@@ -65,9 +71,19 @@ STAGED = ("as_of", "uscc", "probability", "percentile", "tier", "reasons", "evid
 
 def _staged(scores: pl.DataFrame) -> pl.DataFrame:
     """One row per (as_of, uscc) as the stage takes it: dates as ISO text, reasons and evidence as JSON."""
-    reasons = pl.struct(pl.col("reasons")).struct.json_encode().str.strip_prefix('{"reasons":').str.strip_suffix("}")
+    reasons = (
+        pl.struct(pl.col("reasons"))
+        .struct.json_encode()
+        .str.strip_prefix('{"reasons":')
+        .str.strip_suffix("}")
+    )
+    # A null struct encodes as the text "null", not as a null: test the struct itself.
     evidence = (
-        pl.col("evidence").struct.json_encode().fill_null("{}") if "evidence" in scores.columns else pl.lit("{}")
+        pl.when(pl.col("evidence").is_null())
+        .then(pl.lit("{}"))
+        .otherwise(pl.col("evidence").struct.json_encode())
+        if "evidence" in scores.columns
+        else pl.lit("{}")
     )
     return scores.select(
         pl.col("as_of").cast(pl.Date).cast(pl.String),
