@@ -48,7 +48,10 @@ from store.uow import unit_of_work
 Clock = Callable[[], datetime]
 
 DEFAULT_LEASE = timedelta(minutes=2)
-CLAIM_BATCH = 5  # small: a killed sender strands at most this many rows until its lease expires
+# A killed sender strands at most this many rows until its lease expires (they are then sent once,
+# by whoever claims them); each claim is a write transaction, so claiming one row at a time would
+# cost as much as sending it.
+CLAIM_BATCH = 20
 FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(hours=1)
 ERROR_LIMIT = 500
