@@ -172,6 +172,16 @@ def test_the_alerts_table_names_the_change_tier_and_offices(config: AlertingConf
                    "等级": "红色", "乡镇街道": "上马街道", "通知单位": "人社、公安"}  # fmt: skip
 
 
+def test_the_alerts_table_keeps_the_riskiest_rows_up_to_its_limit(config: AlertingConfig) -> None:
+    changed = [{"id": n, "kind": "enterprise", "subject": f"9132{n:014d}", "name": f"企业{n}", "tier": "red",
+                "rank": 4, "change": "opened", "township": None, "offices": ["hr"]} for n in range(5)]  # fmt: skip
+
+    rows = pipeline.alerts_table(alerts_summary(changed), config, limit=3)
+
+    assert [r["预警编号"] for r in rows] == [0, 1, 2]
+    assert len(pipeline.alerts_table(alerts_summary(changed), config)) == 5
+
+
 def test_the_daily_summary_reads_in_chinese() -> None:
     text = pipeline.daily_markdown(
         as_of=date(2026, 6, 30), flow_run_name="crimson-owl",
