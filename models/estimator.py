@@ -16,18 +16,21 @@ from collections.abc import Sequence
 
 import numpy as np
 import polars as pl
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
+from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
 from threadpoolctl import threadpool_limits
 
 from features.catalog import FEATURES, Feature
 
 MAX_CATEGORIES = 250  # HistGradientBoosting takes at most 255 categories per feature
-# Below this many rows the trees predict on one thread: OpenMP's start-up and synchronisation cost
-# more than a second thread saves, and while the other core is busy (a daily run beside an ingest)
-# a threaded prediction of a 3,000-enterprise day was measured 4-9x slower than a single-threaded one.
-THREADED_PREDICTION_ROWS = 50_000
+# Below this many rows the trees predict on one thread. On an idle 2-core machine a second thread
+# saves about 10 ms on a 3,000-enterprise day (and a third of the time at 20,000 rows); while the
+# other core is busy (a daily run beside an ingest) a threaded prediction of that day was measured
+# 4-9x slower than a single-threaded one.
+THREADED_PREDICTION_ROWS = 5_000
 EPS = 1e-6
 
 
@@ -131,7 +134,90 @@ class LayoffRiskModel(ClassifierMixin, BaseEstimator):
 
     def predict_matrix(self, matrix: np.ndarray) -> np.ndarray:
         """Calibrated probability for a matrix already encoded by ``_matrix`` (reason codes use this)."""
-        return self.calibrator_.predict_proba(_logit(self._raw(matrix))[:, None])[:, 1]
+        return self._calibrated(self._raw(matrix))
+
+    def neutralised(
+        self, matrix: np.ndarray, groups: Sequence[Sequence[int]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Calibrated probability of each row of ``matrix`` (encoded by ``_matrix``), and of the row
+        with each group's columns (indices into ``feature_names_``) set to ``reference_``, as a
+        rows × groups array: what predicting every neutralised copy with the whole ensemble gives.
+
+        Only the trees that split on a group's columns are run again for it (any other tree lands
+        in the same leaf whatever those columns hold), about a sixth of the work. Each tree's
+        change is added to the row's own log-odds, so a group no tree reads, or a row already at
+        the reference, changes the probability by exactly nothing.
+        """
+        try:
+            return self._neutralised_by_tree(matrix, groups)
+        except (AttributeError, TypeError):  # scikit-learn's tree internals moved: the whole ensemble
+            return self._neutralised_in_full(matrix, groups)
+
+    def _neutralised_in_full(
+        self, matrix: np.ndarray, groups: Sequence[Sequence[int]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        blocks = [matrix]
+        for columns in groups:
+            neutral = matrix.copy()
+            neutral[:, list(columns)] = self.reference_[list(columns)]
+            blocks.append(neutral)
+        predicted = self.predict_matrix(np.vstack(blocks)).reshape(len(blocks), len(matrix))
+        return predicted[0], predicted[1:].T.copy()
+
+    def _neutralised_by_tree(
+        self, matrix: np.ndarray, groups: Sequence[Sequence[int]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        # scikit-learn's private tree API (checked against _neutralised_in_full in the tests).
+        trees = self.trees_
+        rows = matrix.shape[0]
+        threads = 1 if rows < THREADED_PREDICTION_ROWS else _openmp_effective_n_threads()
+        position, reads = self._tree_reads()
+        encoded = trees._preprocess_X(matrix, reset=False)
+        reference = trees._preprocess_X(self.reference_[None, :], reset=False)[0]
+        bitsets, f_idx_map = trees._bin_mapper.make_known_categories_bitsets()
+
+        def leaf_values(tree: int, X: np.ndarray) -> np.ndarray:
+            predictor = trees._predictors[tree][0]
+            return predictor.predict(X, known_cat_bitsets=bitsets, f_idx_map=f_idx_map, n_threads=threads)
+
+        per_tree = np.empty((rows, len(reads)))
+        for tree in range(len(reads)):
+            per_tree[:, tree] = leaf_values(tree, encoded)
+        raw = trees._baseline_prediction.ravel()[0] + per_tree.sum(axis=1)
+        neutral = np.repeat(raw[:, None], len(groups), axis=1)
+        for g, columns in enumerate(groups):
+            readers = [t for t, read in enumerate(reads) if read.intersection(columns)]
+            if not readers:
+                continue
+            copy = encoded.copy()
+            at = position[list(columns)]
+            copy[:, at] = reference[at]
+            change = np.zeros(rows)
+            for tree in readers:
+                change += leaf_values(tree, copy) - per_tree[:, tree]
+            neutral[:, g] = raw + change
+        own = self._calibrated(expit(raw))
+        return own, self._calibrated(expit(neutral.ravel())).reshape(neutral.shape)
+
+    def _tree_reads(self) -> tuple[np.ndarray, list[frozenset[int]]]:
+        """Where each model column sits in the trees' encoded input (categorical columns first),
+        and the model columns each tree splits on."""
+        trees = self.trees_
+        width = len(self.feature_names_)
+        if trees._preprocessor is None:
+            order = np.arange(width)
+        else:
+            order = np.concatenate([np.flatnonzero(trees.is_categorical_), np.flatnonzero(~trees.is_categorical_)])
+        position = np.empty(width, dtype=np.intp)
+        position[order] = np.arange(width)
+        reads = [
+            frozenset(order[nodes["feature_idx"][~nodes["is_leaf"].astype(bool)]].tolist())
+            for nodes in (predictors[0].nodes for predictors in trees._predictors)
+        ]
+        return position, reads
+
+    def _calibrated(self, tree_probability: np.ndarray) -> np.ndarray:
+        return self.calibrator_.predict_proba(_logit(tree_probability)[:, None])[:, 1]
 
     def predict_risk(self, X: pl.DataFrame) -> np.ndarray:
         """Calibrated probability of a mass layoff within the horizon, one per row."""

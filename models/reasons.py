@@ -22,7 +22,7 @@ from models.estimator import LayoffRiskModel
 
 REASON_GROUPS: tuple[str, ...] = tuple(g for g in GROUPS if g not in CONTEXT_GROUPS)
 MAX_REASONS = 5
-IMPACT_CHUNK_ROWS = 10_000  # rows predicted together with their neutralised copies (memory stays ~100 MB)
+IMPACT_CHUNK_ROWS = 50_000  # rows explained together: each tree's output for them is kept (~160 MB)
 PEER_CAP = 0.99  # "higher than 100% of peers" reads as an error; the top is 99%
 
 
@@ -128,12 +128,7 @@ REASON_CODES: dict[str, ReasonCode] = {
 
 
 def group_impacts(model: LayoffRiskModel, frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(probability per row, impact per row and group): how much neutralising each group lowers it.
-
-    The row itself and its neutralised copies (one per group) are predicted in one call per chunk
-    of rows: a tree ensemble pays its per-call cost once instead of once per group, which is most
-    of the time for a small city and a fair part of it for a province.
-    """
+    """(probability per row, impact per row and group): how much neutralising each group lowers it."""
     matrix = model._matrix(frame)
     groups = [
         [model.feature_names_.index(f.name) for f in by_group(group) if f.name in model.feature_names_]
@@ -142,17 +137,10 @@ def group_impacts(model: LayoffRiskModel, frame: pl.DataFrame) -> tuple[np.ndarr
     base = np.empty(len(matrix))
     impacts = np.zeros((len(matrix), len(REASON_GROUPS)))
     for start in range(0, len(matrix), IMPACT_CHUNK_ROWS):
-        part = matrix[start : start + IMPACT_CHUNK_ROWS]
-        blocks = [part]
-        for columns in groups:
-            neutral = part.copy()
-            neutral[:, columns] = model.reference_[columns]
-            blocks.append(neutral)
-        predicted = model.predict_matrix(np.vstack(blocks)).reshape(len(blocks), len(part))
-        base[start : start + len(part)] = predicted[0]
-        for g, columns in enumerate(groups):
-            if columns:
-                impacts[start : start + len(part), g] = predicted[0] - predicted[g + 1]
+        part = slice(start, start + IMPACT_CHUNK_ROWS)
+        own, neutral = model.neutralised(matrix[part], groups)
+        base[part] = own
+        impacts[part] = own[:, None] - neutral
     return base, impacts
 
 

@@ -66,3 +66,23 @@ def test_neutralising_the_top_reason_lowers_the_score(trained: tuple[LayoffRiskM
         after = model.predict_risk(scored.slice(i, 1).with_columns(**neutral))[0]
         assert after < before, (group, before, after)
         assert np.isclose(before - after, rs[0]["impact"], atol=1e-3)
+
+
+def test_rerunning_only_the_trees_that_read_a_group_gives_what_the_whole_ensemble_gives(
+    trained: tuple[LayoffRiskModel, pl.DataFrame],
+) -> None:
+    model, rows = trained
+    matrix = model._matrix(rows)
+    groups = [
+        [model.feature_names_.index(f.name) for f in by_group(g) if f.name in model.feature_names_]
+        for g in REASON_GROUPS
+    ]
+
+    own, neutral = model._neutralised_by_tree(matrix, groups)
+    own_full, neutral_full = model._neutralised_in_full(matrix, groups)
+
+    assert np.allclose(own, own_full, rtol=0, atol=1e-12) and np.allclose(neutral, neutral_full, rtol=0, atol=1e-12)
+    # Where the full ensemble sees no change, neither does the shortcut (no rounding noise that
+    # could pass for a reason).
+    unchanged = neutral_full == own_full[:, None]
+    assert unchanged.any() and (neutral[unchanged] == own[:, None].repeat(len(groups), 1)[unchanged]).all()
