@@ -13,11 +13,10 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -35,8 +34,6 @@ ALERT: sa.Table = Alert.__table__  # type: ignore[attr-defined]
 NOTE: sa.Table = Notification.__table__  # type: ignore[attr-defined]
 SCORE: sa.Table = RiskScore.__table__  # type: ignore[attr-defined]
 
-TRAIN_AS_OF = date(2026, 5, 31)
-TRAIN_NOW = datetime(2026, 6, 1, 2, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 NOW = CITY_NOW  # 2026-07-01 06:30 Asia/Shanghai, before the 08:30 digest of the cyberspace office
 TIMINGS: dict[str, dict[str, float]] = {}
 
@@ -64,22 +61,6 @@ def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         prefect_test_harness(server_startup_timeout=120),
     ):
         yield
-
-
-@pytest.fixture(scope="module")
-def trained_home(city_lake: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """The template: the city's lake and a champion trained as of TRAIN_AS_OF (no enterprise register
-    in the database yet: the daily run's pull brings it)."""
-    from models.training import train
-
-    home = tmp_path_factory.mktemp("trained") / "home"
-    cfg = home_with_city(city_lake, Settings(home=home, database_url=f"sqlite:///{home / 'layoffwatch.db'}"))
-    started = time.perf_counter()
-    result = train(cfg, as_of=TRAIN_AS_OF, now=TRAIN_NOW, by="test")
-    print(f"\ntrain on the city as of {TRAIN_AS_OF}: {time.perf_counter() - started:.1f}s")
-    assert result.promoted
-    db.dispose(cfg)
-    return cfg
 
 
 @pytest.fixture

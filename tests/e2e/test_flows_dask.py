@@ -26,9 +26,9 @@ from layoffwatch.settings import Settings
 from store import db
 from store.tables import Alert, Notification, RiskScore, WatchlistEntry
 from tests.conftest import CITY_END
-from tests.e2e.test_flows import NOW, prefect_harness, trained_home
+from tests.e2e.test_flows import NOW, prefect_harness
 
-__all__ = ["prefect_harness", "trained_home"]  # module-scoped fixtures, shared with test_flows' setup
+__all__ = ["prefect_harness"]  # a module-scoped fixture; trained_home is the session's (tests/e2e/conftest.py)
 
 SCORE: sa.Table = RiskScore.__table__  # type: ignore[attr-defined]
 WATCH: sa.Table = WatchlistEntry.__table__  # type: ignore[attr-defined]
