@@ -14,7 +14,6 @@ from datetime import datetime
 from pathlib import Path
 
 import polars as pl
-import pyarrow.parquet as pq
 
 from layoffwatch.settings import Settings
 from sources.schema import Source
@@ -85,39 +84,9 @@ def scan(settings: Settings, source: Source, *, history: bool = False) -> pl.Laz
     )
     if history:
         return rows
-    ordered = arrival_order(paths)
-    if ordered is None:
-        return rows.sort(RECEIVED_AT, BATCH, ROW).unique(subset=list(source.key), keep="last", maintain_order=False)
-    # Read in arrival order, the rows already stand in (received_at, batch, row) order: the latest
-    # version of a key is its last row, with no sort of the whole history (a province's monthly
-    # contributions took 27 s to sort and de-duplicate), and filters on the key still reach the scan.
-    return pl.scan_parquet(
-        ordered, schema=schema(source), hive_partitioning=False, missing_columns="insert", extra_columns="ignore"
-    ).unique(subset=list(source.key), keep="last", maintain_order=False)
-
-
-# File -> when its batch arrived. A lake file never changes (its name is its batch's content hash
-# and it is written once), so what its metadata says is read once per process.
-_arrived: dict[str, object] = {}
-
-
-def arrival_order(paths: list[Path]) -> list[Path] | None:
-    """``paths`` ordered by their batch's ``_received_at``, then batch id: each file holds one batch,
-    received at one moment, its rows sorted by ``_row``. None when a file's metadata lacks the time."""
-    keys = []
-    for path in paths:
-        name = str(path)
-        if name not in _arrived:
-            metadata = pq.read_metadata(path)
-            column = metadata.schema.names.index(RECEIVED_AT)
-            statistics = [metadata.row_group(g).column(column).statistics for g in range(metadata.num_row_groups)]
-            if not statistics or any(s is None or not s.has_min_max or s.min != s.max for s in statistics):
-                return None
-            if len({s.min for s in statistics}) != 1:
-                return None
-            _arrived[name] = statistics[0].min
-        keys.append((_arrived[name], path.stem, path))
-    return [path for *_, path in sorted(keys)]
+    return rows.sort(RECEIVED_AT, BATCH, ROW).unique(
+        subset=list(source.key), keep="last", maintain_order=False
+    )
 
 
 def last_periods(settings: Settings, source: Source) -> pl.DataFrame:
