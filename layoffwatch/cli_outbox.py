@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -143,7 +147,7 @@ def outbox_send(
     sender = Channels()  # one per process: it paces messages per destination across rounds
     started = time.monotonic()
     sent = failed = 0
-    try:
+    with stop_requested() as stop:
         while True:
             round_ = dispatch(cfg, config, clock=lambda: now(cfg), lease=timedelta(seconds=lease), sender=sender)
             report = round_.delivery
@@ -155,13 +159,35 @@ def outbox_send(
             if loop and report.results:
                 console.print(f"{_local(cfg, now(cfg))} 本轮发送 {report.sent} 条，失败 {report.failed} 条")
             elapsed = time.monotonic() - started
-            if not loop or (max_seconds is not None and elapsed >= max_seconds):
+            if not loop or stop.is_set() or (max_seconds is not None and elapsed >= max_seconds):
                 break
             pause = interval if max_seconds is None else min(interval, max_seconds - elapsed)
-            time.sleep(max(pause, 0.0))
-    except KeyboardInterrupt:
-        pass
+            if stop.wait(max(pause, 0.0)):
+                break
     console.print(f"已发送 {sent} 条，失败 {failed} 条（失败的将按退避时间自动重试）。")
+
+
+@contextmanager
+def stop_requested() -> Iterator[threading.Event]:
+    """An event set by Ctrl-C or SIGTERM: the sender finishes the round it is in, then stops.
+
+    A KeyboardInterrupt raised wherever the signal lands can be swallowed (inside a weakref
+    callback, say) and leave the loop running, or abort a send between the POST and its record;
+    a flag read between rounds does neither. A second Ctrl-C interrupts at once.
+    """
+    stop = threading.Event()
+
+    def request(signum: int, frame: Any) -> None:
+        if stop.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @for_people

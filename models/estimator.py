@@ -91,6 +91,11 @@ class LayoffRiskModel(ClassifierMixin, BaseEstimator):
         }
         target = np.asarray(y, dtype=bool)
         matrix = self._matrix(X)
+        if sample_weight is not None and np.all(np.asarray(sample_weight) == 1.0):
+            # Unit weights fit the same trees (the same bins, gradients and leaves), but
+            # scikit-learn bins weighted columns with one full sort per quantile, 255 per
+            # feature: a 20,000-enterprise evaluation spent half its time there.
+            sample_weight = None
         self.reference_ = np.nanmedian(np.where(target[:, None], np.nan, matrix), axis=0)
         self.trees_ = HistGradientBoostingClassifier(
             max_iter=self.max_iter,

@@ -40,6 +40,16 @@ def test_fit_returns_self_and_clone_keeps_parameters() -> None:
     assert not hasattr(twin, "trees_")
 
 
+def test_unit_weights_fit_the_model_no_weights_fit_and_other_weights_count() -> None:
+    X, y = synthetic(4000, 4)
+    unweighted = LayoffRiskModel(**SMALL).fit(X, y).predict_risk(X)
+    unit = LayoffRiskModel(**SMALL).fit(X, y, sample_weight=np.ones(len(y))).predict_risk(X)
+    assert np.array_equal(unit, unweighted)
+    negatives_doubled = np.where(y, 1.0, 2.0)
+    weighted = LayoffRiskModel(**SMALL).fit(X, y, sample_weight=negatives_doubled).predict_risk(X)
+    assert not np.array_equal(weighted, unweighted)
+
+
 def test_probabilities_are_probabilities() -> None:
     X, y = synthetic(4000, 2)
     p = LayoffRiskModel(**SMALL).fit(X, y).predict_proba(X)
