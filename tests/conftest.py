@@ -21,10 +21,28 @@ from store import db
 # rich fixes a console's width when the console is made (at the first import of the command
 # modules), from COLUMNS; a wide one keeps table cells on one line whichever test imports first.
 os.environ.setdefault("COLUMNS", "240")
+# Under pytest-xdist every worker is one busy process per core: OpenMP teams of one thread each
+# (scikit-learn's trees) instead of teams that fight each other for the same cores.
+if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 POSTGRES_URL = os.environ.get(
     "LAYOFFWATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+
+
+# Modules whose tests share a session fixture that costs a minute to build (a trained home).
+SHARED_GROUPS = {"test_flows.py": "trained-home", "test_flows_dask.py": "trained-home"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups into the test ids
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``--dist loadgroup``, see pyproject.toml) a module's tests run on one
+    worker, so that its module-scoped fixtures (a generated city, an ingested home) are built once;
+    modules sharing a costly session fixture share a worker too."""
+    for item in items:
+        name = item.path.name
+        item.add_marker(pytest.mark.xdist_group(SHARED_GROUPS.get(name, str(item.path))))
 
 
 @pytest.fixture
