@@ -11,6 +11,7 @@ from datetime import date
 
 import polars as pl
 
+from features.linking import LINKED, EnterpriseMatcher
 from layoffwatch.errors import UserError
 from layoffwatch.settings import Settings
 from sources.schema import ENTERPRISES, OUTCOMES, PAYROLL, SENTIMENT, SI_CHANGES, SI_CONTRIBUTIONS, Source
@@ -21,7 +22,8 @@ from store import lake
 class Inputs:
     """One lazy frame per source, with the source's declared columns (bookkeeping dropped).
 
-    ``linked_sentiment`` is one row per sentiment record that names an enterprise: uscc,
+    ``linked_sentiment`` is one row per (sentiment record, enterprise it is about): records that
+    carry a USCC and records whose text names an enterprise confidently (``linked``), with uscc,
     published_at, channel, participants, plus any category columns a text model adds later
     (``features.sentiment`` counts whatever categories it finds).
     """
@@ -53,12 +55,13 @@ class Inputs:
         outcomes: pl.DataFrame | pl.LazyFrame | None = None,
     ) -> Inputs:
         """Inputs from in-memory frames; a missing source is empty, partial columns are filled with null."""
+        enterprises = _conform(register, ENTERPRISES)
         return cls(
-            register=_conform(register, ENTERPRISES),
+            register=enterprises,
             changes=_conform(changes, SI_CHANGES),
             contributions=_conform(contributions, SI_CONTRIBUTIONS),
             payroll=_conform(payroll, PAYROLL),
-            linked_sentiment=linked(_conform(sentiment, SENTIMENT)),
+            linked_sentiment=linked(_conform(sentiment, SENTIMENT), enterprises),
             outcomes=_conform(outcomes, OUTCOMES),
         )
 
@@ -69,12 +72,13 @@ def from_lake(settings: Settings) -> Inputs:
     def read(source: Source) -> pl.LazyFrame:
         return lake.scan(settings, source).select(source.names)
 
+    register = read(ENTERPRISES)
     return Inputs(
-        register=read(ENTERPRISES),
+        register=register,
         changes=read(SI_CHANGES),
         contributions=read(SI_CONTRIBUTIONS),
         payroll=read(PAYROLL),
-        linked_sentiment=linked(read(SENTIMENT)),
+        linked_sentiment=linked(read(SENTIMENT), register),
         outcomes=read(OUTCOMES),
     )
 
@@ -107,11 +111,30 @@ def day_inputs(settings: Settings) -> Inputs:
     return _kept[key]
 
 
-def linked(sentiment: pl.LazyFrame) -> pl.LazyFrame:
-    """Sentiment records that carry a USCC. (Records linked by name in the text come later.)"""
-    return sentiment.filter(pl.col("uscc").is_not_null()).select(
-        "uscc", "published_at", "channel", "participants"
-    )
+LINKED_COLUMNS = ("uscc", "published_at", "channel", "participants")
+
+
+def linked(sentiment: pl.LazyFrame, register: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per (record, uscc): records that carry a USCC, and records whose text (or location)
+    names an enterprise of ``register`` with a ``linked`` status (``features.linking``); the rows
+    kept only for review are not evidence. Lazy: the linking runs when the frame is collected."""
+    records = sentiment.select("channel", "record_id", "text", "location", "uscc", "published_at", "participants")
+    schema = records.collect_schema()
+    output = pl.Schema({name: schema[name] for name in LINKED_COLUMNS})
+
+    def link(frame: pl.DataFrame) -> pl.DataFrame:
+        # Keyed by row: hand-made frames (tests) may leave record_id empty.
+        rows = frame.with_columns(pl.int_range(pl.len()).cast(pl.String).alias("record_id"))
+        links = EnterpriseMatcher.from_register(register.collect()).links(rows)
+        evidence = links.filter(pl.col("status") == LINKED).select("record_id", "uscc")
+        return (
+            rows.drop("uscc")
+            .join(evidence, on="record_id", how="inner", maintain_order="left_right")
+            .select(LINKED_COLUMNS)
+            .cast(output)
+        )
+
+    return records.map_batches(link, schema=output)
 
 
 def _conform(frame: pl.DataFrame | pl.LazyFrame | None, source: Source) -> pl.LazyFrame:

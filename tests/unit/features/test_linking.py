@@ -1,0 +1,355 @@
+"""Linking sentiment records to enterprises by the names and aliases in their text.
+
+Hand-made registers for each hard case, then a generated city measured against its truth.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import polars as pl
+import pytest
+
+from features.inputs import Inputs, from_lake
+from features.linking import LINK_SCHEMA, LINK_THRESHOLD, LINKED, REVIEW, EnterpriseMatcher, _occurrences
+from features.text_normalise import normalised_text
+from layoffwatch.settings import Settings
+from sources.schema import ENTERPRISES, SENTIMENT
+from store import lake
+
+A = "91141081MA0000001A"  # 侯马市鑫达铜业有限公司, alias 鑫达铜业
+B = "91141081MA0000002B"  # 山西鑫达建材有限公司, alias 鑫达 (shared with C)
+C = "91141081MA0000003C"  # 临汾鑫达物流有限公司, alias 鑫达
+D = "91141081MA0000004D"  # 侯马市新田粮油有限公司, aliases 新田 (a township's stem) and 粮 (one character)
+E = "91141081MA0000005E"  # 侯马市平阳机械有限公司, alias 平阳 (also a road)
+F = "91141081MA0000006F"  # 侯马市诚信商贸有限公司, alias 诚信 (an everyday word)
+
+
+def register() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "uscc": [A, B, C, D, E, F],
+            "name": [
+                "侯马市鑫达铜业有限公司",
+                "山西鑫达建材有限公司",
+                "临汾鑫达物流有限公司",
+                "侯马市新田粮油有限公司",
+                "侯马市平阳机械有限公司",
+                "侯马市诚信商贸有限公司",
+            ],
+            "aliases": [["鑫达铜业"], ["鑫达"], ["鑫达"], ["新田", "粮"], ["平阳"], ["诚信"]],
+            "township": ["路东街道", "张村街道", "新田乡", "新田乡", "路西街道", "上马街道"],
+            "founded_on": [date(2010, 1, 1)] * 6,
+        }
+    )
+
+
+def links(*texts: str, uscc: list[str | None] | None = None, reg: pl.DataFrame | None = None) -> pl.DataFrame:
+    records = pl.DataFrame(
+        {
+            "channel": ["online"] * len(texts),
+            "record_id": [f"YQ{i:04d}" for i in range(len(texts))],
+            "text": list(texts),
+            "uscc": uscc or [None] * len(texts),
+        },
+        schema_overrides={"uscc": pl.String},
+    )
+    return EnterpriseMatcher.from_register(register() if reg is None else reg).links(records)
+
+
+def only(frame: pl.DataFrame) -> dict[str, object]:
+    assert frame.height == 1, frame
+    return frame.row(0, named=True)
+
+
+def test_a_full_name_links_with_high_confidence() -> None:
+    row = only(links("侯马市鑫达铜业有限公司拖欠工资三个月"))
+    assert (row["uscc"], row["kind"], row["status"], row["matched"]) == (
+        A,
+        "name",
+        LINKED,
+        "侯马市鑫达铜业有限公司",
+    )
+    assert row["confidence"] > 0.95
+    assert links("x").schema == pl.Schema(LINK_SCHEMA)
+
+
+def test_an_alias_of_one_enterprise_links() -> None:
+    row = only(links("鑫达铜业又开始拖工资了"))
+    assert (row["uscc"], row["kind"], row["status"]) == (A, "alias", LINKED)
+    assert LINK_THRESHOLD <= row["confidence"] < 0.98
+
+
+def test_an_alias_shared_by_two_enterprises_is_only_for_review() -> None:
+    out = links("听说鑫达要裁员了")
+    assert sorted(out["uscc"]) == [B, C]
+    assert set(out["status"]) == {REVIEW}
+    assert (out["confidence"] < LINK_THRESHOLD).all()
+
+
+def test_a_shared_alias_is_settled_when_the_text_also_names_one_of_them() -> None:
+    row = only(links("山西鑫达建材有限公司欠薪,鑫达老板跑路了"))
+    assert (row["uscc"], row["kind"], row["status"]) == (B, "name", LINKED)
+
+
+def test_a_short_alias_inside_a_longer_name_or_alias_of_another_enterprise_does_not_count() -> None:
+    # "鑫达" (B and C) sits inside A's name and inside A's alias "鑫达铜业".
+    assert only(links("侯马市鑫达铜业有限公司门口"))["uscc"] == A
+    assert only(links("鑫达铜业的工资"))["uscc"] == A
+
+
+def test_a_township_name_is_read_as_the_place_not_as_an_alias() -> None:
+    # D's alias "新田" is the stem of the township 新田乡: inside the township name it is the place...
+    assert links("新田乡的路灯不亮,请求维修").is_empty()
+    # ...and alone it is too weak to count.
+    row = only(links("新田拖欠工资"))
+    assert (row["uscc"], row["status"]) == (D, REVIEW)
+    # D's full name still names D.
+    assert only(links("侯马市新田粮油有限公司拖欠工资"))["status"] == LINKED
+
+
+def test_an_alias_used_as_a_place_in_the_text_is_only_for_review() -> None:
+    row = only(links("平阳路又在修路,绕行绕到怀疑人生"))
+    assert (row["uscc"], row["status"]) == (E, REVIEW)
+    assert only(links("平阳拖欠工资两个月"))["status"] == LINKED
+
+
+def test_a_common_word_alias_is_only_for_review() -> None:
+    row = only(links("恭喜获评市级“诚信示范企业”"))
+    assert (row["uscc"], row["status"]) == (F, REVIEW)
+
+
+def test_a_one_character_alias_is_ignored() -> None:
+    assert links("粮价又涨了").is_empty()
+
+
+def test_traditional_full_width_html_and_urls_are_read_through() -> None:
+    out = links(
+        "侯馬市鑫達銅業有限公司拖欠工資",
+        "ｈｔｔｐｓ：／／ｗｅｉｂｏ．ｃｏｍ／１２３ 鑫达铜业欠薪",
+        '<p class="content"><em>鑫达</em>铜业老板跑路了</p>',
+        "鑫达铜业https://t.cn/A6123456789又拖工资了",
+    )
+    assert out["uscc"].to_list() == [A] * 4
+    assert set(out["status"]) == {LINKED}
+
+
+def test_a_record_with_a_uscc_keeps_it_and_other_names_in_it_are_for_review() -> None:
+    out = links("来访人反映侯马市平阳机械有限公司拖欠工资", "来访人反映单位欠薪", uscc=[A, B])
+    carried = out.filter(pl.col("kind") == "uscc").sort("record_id")
+    assert carried.select("record_id", "uscc", "confidence", "status").rows() == [
+        ("YQ0000", A, 1.0, LINKED),
+        ("YQ0001", B, 1.0, LINKED),
+    ]
+    other = only(out.filter(pl.col("kind") != "uscc"))
+    assert (other["uscc"], other["status"]) == (E, REVIEW)
+
+
+def test_a_record_naming_its_own_enterprise_gets_one_row() -> None:
+    assert only(links("侯马市鑫达铜业有限公司拖欠工资", uscc=[A]))["kind"] == "uscc"
+
+
+def test_one_row_per_record_and_enterprise_with_the_best_mention() -> None:
+    row = only(links("鑫达铜业欠薪,侯马市鑫达铜业有限公司的工人在门口"))
+    assert (row["kind"], row["matched"]) == ("name", "侯马市鑫达铜业有限公司")
+
+
+def test_two_enterprises_in_one_text_give_two_rows() -> None:
+    out = links("侯马市鑫达铜业有限公司和侯马市平阳机械有限公司都欠薪")
+    assert sorted(out["uscc"]) == [A, E]
+    assert set(out["status"]) == {LINKED}
+
+
+def test_an_enterprise_founded_after_the_record_is_not_a_candidate() -> None:
+    reg = register().with_columns(
+        pl.when(pl.col("uscc") == C)
+        .then(date(2026, 3, 1))
+        .otherwise(pl.col("founded_on"))
+        .alias("founded_on")
+    )
+    records = pl.DataFrame(
+        {
+            "channel": ["online", "online"],
+            "record_id": ["YQ1", "YQ2"],
+            "text": ["鑫达要裁员了", "鑫达要裁员了"],
+            "published_at": [datetime(2026, 2, 1, 20), datetime(2026, 3, 2, 20)],
+        }
+    )
+    out = EnterpriseMatcher.from_register(reg).links(records)
+    before = only(out.filter(pl.col("record_id") == "YQ1"))
+    assert (before["uscc"], before["status"]) == (B, LINKED)
+    assert set(out.filter(pl.col("record_id") == "YQ2")["status"]) == {REVIEW}
+
+
+def test_a_shared_name_is_settled_by_the_one_township_the_record_mentions() -> None:
+    reg = pl.DataFrame(
+        {
+            "uscc": [A, B],
+            "name": ["侯马市亨海超市有限公司"] * 2,
+            "aliases": [None, None],
+            "township": ["路东街道", "上马街道"],
+        },
+        schema_overrides={"aliases": pl.List(pl.String)},
+    )
+    out = links("上马街道侯马市亨海超市有限公司欠薪", reg=reg)
+    # The township is weaker evidence than a name of its own: the other one stays for review.
+    assert out.select("uscc", "status").rows() == [(A, REVIEW), (B, LINKED)]
+    assert set(links("侯马市亨海超市有限公司欠薪", reg=reg)["status"]) == {REVIEW}
+
+
+def test_an_empty_register_links_only_records_with_a_uscc() -> None:
+    empty = pl.DataFrame(schema={"uscc": pl.String, "name": pl.String})
+    out = links("鑫达铜业欠薪", "欠薪", uscc=[None, A], reg=empty)
+    assert out.select("record_id", "uscc", "kind").rows() == [("YQ0001", A, "uscc")]
+
+
+def test_leftmost_longest_matches_agree_with_a_reader_going_left_to_right() -> None:
+    """pyahocorasick's own ``iter_long`` misses matches after a longer candidate fails: the choice
+    is made from all matches instead, and checked here against a plain reference."""
+
+    def reference(text: str, patterns: list[str]) -> list[tuple[int, int]]:
+        found, i = [], 0
+        while i < len(text):
+            best = max((p for p in patterns if text.startswith(p, i)), key=len, default=None)
+            if best is None:
+                i += 1
+            else:
+                found.append((i, patterns.index(best)))
+                i += len(best)
+        return found
+
+    import ahocorasick
+
+    rng = random.Random(5)
+    for _ in range(300):
+        patterns = sorted(
+            {"".join(rng.choices("鑫达铜业", k=rng.randint(1, 5))) for _ in range(rng.randint(1, 8))}
+        )
+        automaton = ahocorasick.Automaton()
+        for pid, p in enumerate(patterns):
+            automaton.add_word(p, (pid, len(p)))
+        automaton.make_automaton()
+        texts = ["".join(rng.choices("鑫达铜业", k=rng.randint(0, 25))) for _ in range(3)]
+        got = _occurrences(automaton, pl.Series(texts), every=False)
+        for row, text in enumerate(texts):
+            mine = got.filter(pl.col("row") == row).sort("start").select("start", "pid").rows()
+            assert mine == reference(text, patterns), (patterns, text)
+
+
+def test_inputs_count_records_with_a_uscc_and_confidently_linked_ones() -> None:
+    stamp = datetime(2026, 5, 1, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
+    sentiment = pl.DataFrame(
+        {
+            "record_id": ["1", "2", "3", "4", "5"],
+            "published_at": [stamp] * 5,
+            "channel": ["petition", "online", "online", "online", "police"],
+            "text": ["来访反映欠薪", "鑫达铜业欠薪", "鑫达要裁员", "今天天气好", "报警称聚集"],
+            "uscc": [E, None, None, None, None],
+            "participants": [12, None, None, None, 30],
+            "location": [None, None, None, None, "路东街道侯马市鑫达铜业有限公司门口"],
+        }
+    )
+    inputs = Inputs.from_frames(register=register(), sentiment=sentiment)
+    out = inputs.linked_sentiment.collect()
+    assert out.columns == ["uscc", "published_at", "channel", "participants"]
+    assert sorted(out.select("uscc", "channel", "participants").rows(), key=str) == sorted(
+        [(E, "petition", 12), (A, "online", None), (A, "police", 30)], key=str
+    )
+    # Hand-made frames without record ids are linked too (by row).
+    bare = Inputs.from_frames(register=register(), sentiment=sentiment.drop("record_id"))
+    assert bare.linked_sentiment.collect().height == 3
+
+
+# --- a generated city, measured against its truth -------------------------------------------------
+
+SEED = 23
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Settings]:
+    from expectations.intake import ingest_paths
+    from sources.synthetic import generate_city
+
+    out = tmp_path_factory.mktemp("linking-city")
+    generate_city(out, enterprises=400, months=6, seed=SEED, end=date(2026, 6, 30))
+    home = out / "home"
+    settings = Settings(home=home, database_url=f"sqlite:///{home / 'layoffwatch.db'}")
+    ingest_paths(
+        settings,
+        [out / "landing"],
+        now=datetime(2026, 7, 1, 6, 30, tzinfo=ZoneInfo("Asia/Shanghai")),
+        render_docs=False,
+    )
+    return out, settings
+
+
+def names_the_enterprise(records: pl.DataFrame, register: pl.DataFrame) -> pl.DataFrame:
+    """(channel, record_id) of the records whose text contains their true enterprise's name or an
+    alias of it (two characters or more), both normalised."""
+    strings = (
+        register.select("uscc", pl.concat_list("name", pl.col("aliases").fill_null([])).alias("s"))
+        .explode("s")
+        .with_columns(normalised_text("s"))
+        .filter(pl.col("s").str.len_chars() >= 2)
+    )
+    return (
+        records.filter(pl.col("truth").is_not_null())
+        .with_columns(normalised_text("text").alias("analysed"))
+        .join(strings, left_on="truth", right_on="uscc")
+        .filter(pl.col("analysed").str.contains(pl.col("s"), literal=True))
+        .select("channel", "record_id")
+        .unique()
+    )
+
+
+@pytest.mark.slow
+def test_links_on_a_generated_city_are_precise_and_find_most_named_enterprises(
+    city: tuple[Path, Settings],
+) -> None:
+    out, settings = city
+    records = lake.scan(settings, SENTIMENT).collect()
+    register = lake.scan(settings, ENTERPRISES).collect()
+    truth = pl.read_parquet(out / "truth" / "sentiment_labels.parquet").select(
+        "channel", "record_id", pl.col("uscc").alias("truth")
+    )
+    records = records.join(truth, on=["channel", "record_id"], how="left")
+    assert records["truth"].is_not_null().sum() > 50
+
+    found = EnterpriseMatcher.from_register(register).links(records)
+    linked = found.filter(pl.col("status") == LINKED).join(records, on=["channel", "record_id"])
+    right = linked.filter(pl.col("uscc") == pl.col("truth"))
+    precision = right.height / linked.height
+    by_text = linked.filter(pl.col("kind") != "uscc")
+    text_precision = by_text.filter(pl.col("uscc") == pl.col("truth")).height / by_text.height
+
+    named = names_the_enterprise(records, register)
+    recalled = named.join(right, on=["channel", "record_id"], how="semi").height
+    recall = recalled / named.height
+
+    print(
+        f"precision {precision:.3f} (text links {text_precision:.3f}), recall {recall:.3f} of {named.height}"
+    )
+    assert precision >= 0.95
+    assert text_precision >= 0.95
+    assert recall >= 0.9
+
+    # The features read exactly these links: records with a USCC plus the confident text links.
+    features = from_lake(settings).linked_sentiment.collect()
+    assert features.height == linked.height
+    assert features.join(
+        linked.select("uscc", "channel").unique(), on=["uscc", "channel"], how="anti"
+    ).is_empty()
+
+
+def test_linking_does_not_depend_on_other_records() -> None:
+    """Point in time: a record's links are the same whatever else is linked with it."""
+    texts = ["鑫达铜业欠薪", "听说鑫达要裁员了", "平阳路修路", "侯马市平阳机械有限公司停产"]
+    together = links(*texts)
+    rng = np.random.default_rng(3)
+    for i in rng.permutation(len(texts)).tolist():
+        alone = links(texts[i]).with_columns(pl.lit(f"YQ{i:04d}").alias("record_id"))
+        assert alone.equals(together.filter(pl.col("record_id") == f"YQ{i:04d}"))
