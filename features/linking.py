@@ -38,8 +38,8 @@ import ahocorasick
 import numpy as np
 import polars as pl
 
-from features.text_normalise import normalised_text
-from features.visibility import SHANGHAI
+from features.text_normalise import normalise, normalised_text
+from features.visibility import local_day
 
 LINKED = "linked"
 REVIEW = "review"
@@ -173,7 +173,7 @@ class EnterpriseMatcher:
         )
         places = pl.concat([townships, stems]).unique()
         in_place = _occurrences(automaton, places, every=True)["pid"].unique()
-        common = _normalised_words(pl.Series(common_words, dtype=pl.String))
+        common = normalise(pl.Series(common_words, dtype=pl.String)).drop_nulls()
 
         length = pl.col("pattern").str.len_chars()
         alias_base = (
@@ -371,13 +371,8 @@ def _local_day(frame: pl.DataFrame) -> pl.Expr:
     if dtype == pl.Date:
         return stamp.alias("day")
     if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
-        stamp = stamp.dt.convert_time_zone(SHANGHAI)
+        return local_day(stamp)
     return stamp.dt.date().alias("day")
-
-
-def _normalised_words(words: pl.Series) -> pl.Series:
-    """Words normalised the way the texts are."""
-    return pl.DataFrame({"w": words}).select(normalised_text("w"))["w"].drop_nulls()
 
 
 def _stems(townships: pl.Series) -> pl.Series:

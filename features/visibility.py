@@ -33,8 +33,11 @@ def known_daily(rows: pl.LazyFrame, *, as_of: date, column: str = "date") -> pl.
     return rows.filter(pl.col(column) <= as_of)
 
 
+def local_day(published_at: pl.Expr) -> pl.Expr:
+    """A timezone-aware timestamp's calendar day in Beijing time, as ``day``."""
+    return published_at.dt.convert_time_zone(SHANGHAI).dt.date().alias("day")
+
+
 def known_records(records: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
     """Timestamped records published by the end of ``as_of`` (Beijing time), with their local ``day``."""
-    return records.with_columns(
-        pl.col("published_at").dt.convert_time_zone(SHANGHAI).dt.date().alias("day")
-    ).filter(pl.col("day") <= as_of)
+    return records.with_columns(local_day(pl.col("published_at"))).filter(pl.col("day") <= as_of)
