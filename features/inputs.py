@@ -6,12 +6,13 @@ hand-made frames, the pipeline from the lake (``from_lake``).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
 
-from features.linking import LINKED, EnterpriseMatcher
+from features.linked_sentiment import LinkedSentiment, MatcherCache
 from layoffwatch.errors import UserError
 from layoffwatch.settings import Settings
 from sources.schema import ENTERPRISES, OUTCOMES, PAYROLL, SENTIMENT, SI_CHANGES, SI_CONTRIBUTIONS, Source
@@ -22,9 +23,9 @@ from store import lake
 class Inputs:
     """One lazy frame per source, with the source's declared columns (bookkeeping dropped).
 
-    ``linked_sentiment`` is one row per (sentiment record, enterprise it is about): records that
-    carry a USCC and records whose text names an enterprise confidently (``linked``), with uscc,
-    published_at, channel, participants, plus any category columns a text model adds later
+    ``sentiment`` links the sentiment records to the enterprises they are about when read
+    (``features.linked_sentiment``): one row per (record, enterprise) with uscc, published_at,
+    channel, participants, plus any category columns a text model adds later
     (``features.sentiment`` counts whatever categories it finds).
     """
 
@@ -32,16 +33,20 @@ class Inputs:
     changes: pl.LazyFrame
     contributions: pl.LazyFrame
     payroll: pl.LazyFrame
-    linked_sentiment: pl.LazyFrame
+    sentiment: LinkedSentiment
     outcomes: pl.LazyFrame
 
     def collected(self) -> Inputs:
         """The same inputs read into memory once: for many as_of dates in a row (training, evaluation),
         each date then skips the lake scan and the de-duplication of corrected rows."""
-        frames = pl.collect_all(
-            [self.register, self.changes, self.contributions, self.payroll, self.linked_sentiment, self.outcomes]
+        register, changes, contributions, payroll, outcomes = (
+            frame.lazy()
+            for frame in pl.collect_all(
+                [self.register, self.changes, self.contributions, self.payroll, self.outcomes]
+            )
         )
-        return Inputs(*(frame.lazy() for frame in frames))
+        sentiment = self.sentiment.collected(register)
+        return Inputs(register, changes, contributions, payroll, sentiment, outcomes)
 
     @classmethod
     def from_frames(
@@ -61,7 +66,7 @@ class Inputs:
             changes=_conform(changes, SI_CHANGES),
             contributions=_conform(contributions, SI_CONTRIBUTIONS),
             payroll=_conform(payroll, PAYROLL),
-            linked_sentiment=linked(_conform(sentiment, SENTIMENT), enterprises),
+            sentiment=LinkedSentiment(_conform(sentiment, SENTIMENT), enterprises),
             outcomes=_conform(outcomes, OUTCOMES),
         )
 
@@ -78,9 +83,17 @@ def from_lake(settings: Settings) -> Inputs:
         changes=read(SI_CHANGES),
         contributions=read(SI_CONTRIBUTIONS),
         payroll=read(PAYROLL),
-        linked_sentiment=linked(read(SENTIMENT), register),
+        sentiment=LinkedSentiment(read(SENTIMENT), register, matcher_cache(settings)),
         outcomes=read(OUTCOMES),
     )
+
+
+def matcher_cache(settings: Settings) -> MatcherCache:
+    """Where the lake's register's matcher is kept: named by the register's files (a file's name is
+    its batch's content hash, so the list identifies the content)."""
+    files = "\n".join(f"{path.name}:{path.stat().st_size}" for path in lake.files(settings, ENTERPRISES))
+    digest = hashlib.sha256(files.encode()).hexdigest()
+    return MatcherCache(folder=settings.home / "cache" / "matchers", register_digest=digest)
 
 
 # A lake this small is read into memory once and kept while its files stay the same: a process that
@@ -109,32 +122,6 @@ def day_inputs(settings: Settings) -> Inputs:
         _kept.clear()
         _kept[key] = from_lake(settings).collected()
     return _kept[key]
-
-
-LINKED_COLUMNS = ("uscc", "published_at", "channel", "participants")
-
-
-def linked(sentiment: pl.LazyFrame, register: pl.LazyFrame) -> pl.LazyFrame:
-    """One row per (record, uscc): records that carry a USCC, and records whose text (or location)
-    names an enterprise of ``register`` with a ``linked`` status (``features.linking``); the rows
-    kept only for review are not evidence. Lazy: the linking runs when the frame is collected."""
-    records = sentiment.select("channel", "record_id", "text", "location", "uscc", "published_at", "participants")
-    schema = records.collect_schema()
-    output = pl.Schema({name: schema[name] for name in LINKED_COLUMNS})
-
-    def link(frame: pl.DataFrame) -> pl.DataFrame:
-        # Keyed by row: hand-made frames (tests) may leave record_id empty.
-        rows = frame.with_columns(pl.int_range(pl.len()).cast(pl.String).alias("record_id"))
-        links = EnterpriseMatcher.from_register(register.collect()).links(rows)
-        evidence = links.filter(pl.col("status") == LINKED).select("record_id", "uscc")
-        return (
-            rows.drop("uscc")
-            .join(evidence, on="record_id", how="inner", maintain_order="left_right")
-            .select(LINKED_COLUMNS)
-            .cast(output)
-        )
-
-    return records.map_batches(link, schema=output)
 
 
 def _conform(frame: pl.DataFrame | pl.LazyFrame | None, source: Source) -> pl.LazyFrame:

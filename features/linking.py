@@ -33,6 +33,7 @@ changes another record's links.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import ahocorasick
 import numpy as np
@@ -211,6 +212,19 @@ class EnterpriseMatcher:
             .sort("pid", "uscc")
         )
         return cls(automaton=automaton, patterns=patterns, candidates=candidates)
+
+    def save(self, folder: Path) -> None:
+        """The matcher's tables as Parquet in ``folder``; ``load`` rebuilds the automaton from them."""
+        folder.mkdir(parents=True, exist_ok=True)
+        self.patterns.write_parquet(folder / "patterns.parquet")
+        self.candidates.write_parquet(folder / "candidates.parquet")
+
+    @classmethod
+    def load(cls, folder: Path) -> EnterpriseMatcher:
+        """A matcher ``save`` wrote: the tables read back, the automaton built again (pid = row)."""
+        patterns = pl.read_parquet(folder / "patterns.parquet").sort("pid")
+        candidates = pl.read_parquet(folder / "candidates.parquet")
+        return cls(automaton=_automaton(patterns["pattern"].to_list()), patterns=patterns, candidates=candidates)
 
     def links(self, records: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
         """One row per (channel, record_id, uscc) candidate (see the module docstring), columns

@@ -16,13 +16,14 @@ from features.visibility import known_records
 from sources.schema import CHANNEL_ZH
 
 WINDOWS = (7, 30, 90)
+LOOKBACK_DAYS = max(WINDOWS)  # no sentiment feature reads further back
 CHANNELS = tuple(CHANNEL_ZH)
 COLLECTIVE_PETITION = 5  # a petition by five or more people is a collective petition
 
 
 def sentiment_features(records: pl.LazyFrame, *, as_of: date) -> pl.LazyFrame:
     day = timedelta(days=1)
-    known = known_records(records, as_of=as_of).filter(pl.col("day") > as_of - 90 * day)
+    known = known_records(records, as_of=as_of).filter(pl.col("day") > as_of - LOOKBACK_DAYS * day)
     categories = [c for c in records.collect_schema().names() if c.startswith("cat_")]
 
     def within(w: int) -> pl.Expr:

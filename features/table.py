@@ -8,7 +8,7 @@ record yet, under 90 days observed, or no monthly report in the last four months
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 
@@ -19,7 +19,7 @@ from features.enrolment import WINDOWS, enrolment_features
 from features.inputs import Inputs
 from features.monthly import contribution_features, payroll_features
 from features.peers import with_peer_comparisons
-from features.sentiment import sentiment_features
+from features.sentiment import LOOKBACK_DAYS, sentiment_features
 
 MIN_DAYS_OBSERVED = 90
 MAX_DAYS_OBSERVED = 400
@@ -51,7 +51,9 @@ def feature_table(inputs: Inputs, *, as_of: date | Iterable[date]) -> pl.LazyFra
 
 
 def _one(inputs: Inputs, as_of: date) -> pl.LazyFrame:
-    sentiment = sentiment_features(inputs.linked_sentiment, as_of=as_of)
+    # Only the look-back's records are linked: a day's features then never link the whole history.
+    records = inputs.sentiment.since(as_of - timedelta(days=LOOKBACK_DAYS))
+    sentiment = sentiment_features(records, as_of=as_of)
     counts = [c for c in sentiment.collect_schema().names() if c != "uscc"]
     table = (
         context_features(inputs.register, as_of=as_of)

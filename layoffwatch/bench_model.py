@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import resource
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +22,7 @@ from rich.table import Table
 
 from features.inputs import from_lake, latest_day
 from features.labels import layoff_episodes
+from features.sentiment import LOOKBACK_DAYS
 from features.table import feature_table
 from layoffwatch import pandas_features
 from layoffwatch.errors import UserError
@@ -53,7 +54,7 @@ def _peak_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
 
 
-def _pandas_frames(settings: Settings) -> dict[str, pd.DataFrame]:
+def _pandas_frames(settings: Settings, day: date) -> dict[str, pd.DataFrame]:
     frames = {}
     for name in ("enterprises", "si_changes", "si_contributions", "payroll"):
         source = SOURCES[name]
@@ -66,8 +67,9 @@ def _pandas_frames(settings: Settings) -> dict[str, pd.DataFrame]:
                 frame[col] = pd.NaT if dtype == pl.Date() else np.nan
         frames[name] = pandas_features.latest_versions(frame, list(source.key))
     # Which enterprise a record is about is the linker's answer (features.linking), not a feature:
-    # both implementations count the same linked records, and both pay for linking them.
-    frames["sentiment"] = from_lake(settings).linked_sentiment.collect().to_pandas()
+    # both implementations count the same linked records of the look-back, and both link them.
+    since = day - timedelta(days=LOOKBACK_DAYS)
+    frames["sentiment"] = from_lake(settings).sentiment.since(since).collect().to_pandas()
     return frames
 
 
@@ -112,7 +114,7 @@ def features(
     }
     if pandas:
         started = time.perf_counter()
-        pandas_table = pandas_features.feature_table(_pandas_frames(settings), day)
+        pandas_table = pandas_features.feature_table(_pandas_frames(settings, day), day)
         pandas_seconds = time.perf_counter() - started
         mismatches = compare(table, pandas_table)
         figures |= {

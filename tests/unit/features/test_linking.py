@@ -254,14 +254,14 @@ def test_inputs_count_records_with_a_uscc_and_confidently_linked_ones() -> None:
         }
     )
     inputs = Inputs.from_frames(register=register(), sentiment=sentiment)
-    out = inputs.linked_sentiment.collect()
+    out = inputs.sentiment.since().collect()
     assert out.columns == ["uscc", "published_at", "channel", "participants"]
     assert sorted(out.select("uscc", "channel", "participants").rows(), key=str) == sorted(
         [(E, "petition", 12), (A, "online", None), (A, "police", 30)], key=str
     )
     # Hand-made frames without record ids are linked too (by row).
     bare = Inputs.from_frames(register=register(), sentiment=sentiment.drop("record_id"))
-    assert bare.linked_sentiment.collect().height == 3
+    assert bare.sentiment.since().collect().height == 3
 
 
 # --- a generated city, measured against its truth -------------------------------------------------
@@ -338,7 +338,7 @@ def test_links_on_a_generated_city_are_precise_and_find_most_named_enterprises(
     assert recall >= 0.9
 
     # The features read exactly these links: records with a USCC plus the confident text links.
-    features = from_lake(settings).linked_sentiment.collect()
+    features = from_lake(settings).sentiment.since().collect()
     assert features.height == linked.height
     assert features.join(
         linked.select("uscc", "channel").unique(), on=["uscc", "channel"], how="anti"
@@ -353,3 +353,57 @@ def test_linking_does_not_depend_on_other_records() -> None:
     for i in rng.permutation(len(texts)).tolist():
         alone = links(texts[i]).with_columns(pl.lit(f"YQ{i:04d}").alias("record_id"))
         assert alone.equals(together.filter(pl.col("record_id") == f"YQ{i:04d}"))
+
+
+# --- linking where the features read: a window of days, a matcher kept per register --------------
+
+
+def test_linking_a_window_gives_the_rows_of_filtering_after_linking_everything(
+    city: tuple[Path, Settings],
+) -> None:
+    from features.visibility import local_day
+
+    _, settings = city
+    sentiment = from_lake(settings).sentiment
+    everything = sentiment.since().collect()
+    since = date(2026, 5, 10)
+    window = sentiment.since(since).collect()
+    expected = everything.filter(local_day(pl.col("published_at")) > since)
+    assert 0 < window.height < everything.height
+    key = ["channel", "uscc", "published_at"]
+    assert window.sort(key, nulls_last=True).equals(expected.sort(key, nulls_last=True))
+    # Collected once, the same windows come from memory.
+    kept = sentiment.collected()
+    assert kept.rows is not None
+    assert kept.since(since).collect().sort(key, nulls_last=True).equals(expected.sort(key, nulls_last=True))
+
+
+def test_a_saved_matcher_links_exactly_like_a_freshly_built_one(
+    city: tuple[Path, Settings], tmp_path: Path
+) -> None:
+    _, settings = city
+    register = lake.scan(settings, ENTERPRISES).collect()
+    records = lake.scan(settings, SENTIMENT).collect()
+    built = EnterpriseMatcher.from_register(register)
+    built.save(tmp_path / "m")
+    loaded = EnterpriseMatcher.load(tmp_path / "m")
+    assert loaded.patterns.equals(built.patterns)
+    assert built.links(records).equals(loaded.links(records))
+
+
+def test_the_matcher_is_saved_once_per_register_and_code(city: tuple[Path, Settings], tmp_path: Path) -> None:
+    from features import linked_sentiment
+    from features.inputs import matcher_cache
+
+    _, settings = city
+    cache = matcher_cache(settings)
+    moved = linked_sentiment.MatcherCache(folder=tmp_path / "matchers", register_digest=cache.register_digest)
+    linked_sentiment._matchers.clear()
+    register = lake.scan(settings, ENTERPRISES)
+    first = linked_sentiment.matcher(register, moved)
+    assert [p.name for p in (tmp_path / "matchers").iterdir()] == [moved.key]
+    linked_sentiment._matchers.clear()
+    again = linked_sentiment.matcher(register, moved)  # read back from the folder
+    assert again is not first and again.candidates.equals(first.candidates)
+    other = linked_sentiment.MatcherCache(folder=moved.folder, register_digest="another register")
+    assert other.key != moved.key

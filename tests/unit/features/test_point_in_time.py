@@ -15,6 +15,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from features.inputs import Inputs, from_lake
+from features.linked_sentiment import LinkedSentiment
 from features.table import feature_table
 from layoffwatch.settings import Settings
 
@@ -26,9 +27,7 @@ def inputs(city_lake: Path) -> Inputs:
     settings = Settings(home=city_lake, database_url=f"sqlite:///{city_lake / 'layoffwatch.db'}")
     lake = from_lake(settings)
     # Materialise once: the test compares many variants of the same data.
-    return Inputs(*(frame.collect().lazy() for frame in (
-        lake.register, lake.changes, lake.contributions, lake.payroll, lake.linked_sentiment, lake.outcomes
-    )))  # fmt: skip
+    return lake.collected()
 
 
 def _future(inputs: Inputs) -> Inputs:
@@ -55,7 +54,7 @@ def _future(inputs: Inputs) -> Inputs:
         {"uscc": firms, "period": [date(2025, 11, 1)] * n, "workers_paid": [0] * n, "gross_pay": [0.0] * n,
          "paid_on": [None] * n, "arrears_workers": [999] * n, "arrears_amount": [1e7] * n, "reported_on": [None] * n}
     ).cast(payroll.schema)  # fmt: skip
-    sentiment = inputs.linked_sentiment.collect()
+    sentiment = inputs.sentiment.since().collect()
     late_records = pl.DataFrame(
         {"uscc": firms, "published_at": [pl.datetime(2025, 11, 21, 0, 5) for _ in range(n)]}
     ).select(
@@ -76,7 +75,7 @@ def _future(inputs: Inputs) -> Inputs:
         changes=pl.concat([changes, future_changes]).lazy(),
         contributions=pl.concat([contributions, late_report, next_period]).lazy(),
         payroll=pl.concat([payroll, late_payroll]).lazy(),
-        linked_sentiment=pl.concat([sentiment, late_records]).lazy(),
+        sentiment=LinkedSentiment.of_rows(pl.concat([sentiment, late_records])),
         outcomes=inputs.outcomes,
     )
 

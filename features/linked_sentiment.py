@@ -1,0 +1,128 @@
+"""Sentiment records and the enterprises they are about, linked only for the days a computation reads.
+
+Linking (``features.linking``) costs a matcher over the whole register and a scan of every text.
+A day's features read 90 days of records, so ``LinkedSentiment.since`` filters the records by day
+before linking them: a record's links depend on its own text and the register alone, so filtering
+first gives exactly the rows of filtering after. Training and evaluation read every month of the
+history; ``collected`` links all of it once and keeps the result.
+
+The matcher is built once per register: kept in the process, and, for a lake's register, saved
+under the home's ``cache/matchers/<digest>`` (Parquet, no pickle) so the next run's process only
+rebuilds the automaton.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from features.linking import LINKED, EnterpriseMatcher
+from features.visibility import local_day
+
+LINKED_COLUMNS = ("uscc", "published_at", "channel", "participants")
+RECORD_COLUMNS = ("channel", "record_id", "text", "location", "uscc", "published_at", "participants")
+# The matcher's logic is part of its cache key: a change to either module invalidates saved matchers.
+_MATCHER_CODE = (Path(__file__).with_name("linking.py"), Path(__file__).with_name("text_normalise.py"))
+_matchers: dict[str, EnterpriseMatcher] = {}
+
+
+@dataclass(frozen=True)
+class MatcherCache:
+    """Where a register's matcher is saved, and the digest that names that register's content."""
+
+    folder: Path
+    register_digest: str
+
+    @property
+    def key(self) -> str:
+        code = hashlib.sha256(b"".join(path.read_bytes() for path in _MATCHER_CODE)).hexdigest()
+        return hashlib.sha256(f"{self.register_digest}:{code}".encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class LinkedSentiment:
+    """Sentiment ``records`` (the source's columns) to be linked against ``register``; or, once
+    ``collected`` (or built with ``of_rows``), the linked rows themselves."""
+
+    records: pl.LazyFrame
+    register: pl.LazyFrame
+    cache: MatcherCache | None = None
+    rows: pl.LazyFrame | None = None
+
+    @classmethod
+    def of_rows(cls, rows: pl.DataFrame | pl.LazyFrame) -> LinkedSentiment:
+        """Rows already linked (columns ``LINKED_COLUMNS``, plus any ``cat_*``): tests and re-use."""
+        empty = pl.LazyFrame()
+        return cls(records=empty, register=empty, rows=rows.lazy())
+
+    def since(self, day: date | None = None) -> pl.LazyFrame:
+        """One row per (record, enterprise it is about) for the records published after ``day``
+        (Beijing time; every record when None): records that carry a USCC and records whose text
+        names an enterprise with a ``linked`` status. Lazy: the linking runs at collection."""
+        if self.rows is not None:
+            return self.rows if day is None else self.rows.filter(local_day(pl.col("published_at")) > day)
+        records = self.records.select(RECORD_COLUMNS)
+        if day is not None:
+            records = records.filter(local_day(pl.col("published_at")) > day)
+        return _linked(records, self.register, self.cache)
+
+    def collected(self, register: pl.LazyFrame | None = None) -> LinkedSentiment:
+        """Every record linked once and kept in memory (for many as_of dates in a row); ``register``:
+        the same register already in memory, read instead of the lake's."""
+        source = self if register is None or self.rows is not None else replace(self, register=register)
+        return replace(source, rows=source.since().collect().lazy())
+
+
+def matcher(register: pl.LazyFrame, cache: MatcherCache | None = None) -> EnterpriseMatcher:
+    """The register's matcher: from this process's memory, else from the cache folder, else built
+    (and saved there)."""
+    if cache is None:
+        return EnterpriseMatcher.from_register(register.collect())
+    key = cache.key
+    if key in _matchers:
+        return _matchers[key]
+    folder = cache.folder / key
+    if (folder / "candidates.parquet").exists():
+        built = EnterpriseMatcher.load(folder)
+    else:
+        built = EnterpriseMatcher.from_register(register.collect())
+        _save(built, cache.folder, key)
+    _matchers.clear()  # one register at a time: a province's matcher holds millions of patterns
+    _matchers[key] = built
+    return built
+
+
+def _save(built: EnterpriseMatcher, parent: Path, key: str) -> None:
+    """Written to a temporary folder then renamed, so a reader never sees half a matcher."""
+    parent.mkdir(parents=True, exist_ok=True)
+    partial = parent / f".{key}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    built.save(partial)
+    try:
+        partial.rename(parent / key)
+    except OSError:  # another process saved the same matcher first
+        shutil.rmtree(partial, ignore_errors=True)
+
+
+def _linked(records: pl.LazyFrame, register: pl.LazyFrame, cache: MatcherCache | None) -> pl.LazyFrame:
+    schema = records.collect_schema()
+    output = pl.Schema({name: schema[name] for name in LINKED_COLUMNS})
+
+    def link(frame: pl.DataFrame) -> pl.DataFrame:
+        # Keyed by row: hand-made frames (tests) may leave record_id empty.
+        rows = frame.with_columns(pl.int_range(pl.len()).cast(pl.String).alias("record_id"))
+        links = matcher(register, cache).links(rows)
+        evidence = links.filter(pl.col("status") == LINKED).select("record_id", "uscc")
+        return (
+            rows.drop("uscc")
+            .join(evidence, on="record_id", how="inner", maintain_order="left_right")
+            .select(LINKED_COLUMNS)
+            .cast(output)
+        )
+
+    return records.map_batches(link, schema=output)
