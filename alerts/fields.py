@@ -33,6 +33,12 @@ EVIDENCE_CATEGORY: dict[str, str] = {
     "participants_90d": "collective_action",
     "max_participants_90d": "collective_action",
     "records_30d": "sentiment_volume",
+    # What the text model read in the records (features.text_model).
+    "cat_wage_arrears_90d": "wage_arrears",
+    "cat_layoffs_90d": "sentiment_volume",
+    "cat_shutdown_90d": "sentiment_volume",
+    "cat_social_insurance_90d": "contributions",
+    "cat_collective_action_90d": "collective_action",
 }
 
 # Reason code (models.reasons) -> category.
@@ -42,6 +48,15 @@ REASON_CATEGORY: dict[str, str] = {
     "R09": "payroll", "R11": "payroll", "R10": "wage_arrears",
     "R12": "petitions", "R13": "police", "R14": "hotline", "R15": "online",
     "R16": "collective_action", "R19": "sentiment_volume", "R17": "reporting_gap",
+    # What the text model read in the records: shown to the offices that see that kind of signal.
+    "R20": "wage_arrears", "R21": "sentiment_volume", "R22": "sentiment_volume", "R23": "contributions",
+    "R24": "collective_action",
+}  # fmt: skip
+
+# An excerpt of a sentiment record (alerts.excerpts) is shown to an office that sees "excerpts" and
+# the record's channel, or sees collective action when the text model read one in it.
+EXCERPT_CATEGORY: dict[str, str] = {
+    "police": "police", "petition": "petitions", "hotline": "hotline", "online": "online",
 }  # fmt: skip
 
 # Fields of an enterprise alert's details beyond evidence and reasons, by category. The enterprise
@@ -80,6 +95,11 @@ EVIDENCE_LABELS: dict[str, str] = {
     "participants_90d": "近90天聚集上访累计人数",
     "max_participants_90d": "近90天单次聚集最多人数",
     "records_30d": "近30天舆情信访热线警情合计",
+    "cat_wage_arrears_90d": "近90天反映欠薪讨薪的记录",
+    "cat_layoffs_90d": "近90天反映裁员辞退的记录",
+    "cat_shutdown_90d": "近90天反映停产倒闭的记录",
+    "cat_social_insurance_90d": "近90天反映社保断缴的记录",
+    "cat_collective_action_90d": "近90天反映聚集、拉横幅、集体上访的记录",
 }
 
 
@@ -102,6 +122,13 @@ def visible_details(details: Mapping[str, Any], sees: frozenset[str]) -> dict[st
         for r in details.get("reasons") or []
         if REASON_CATEGORY.get(r.get("code", "")) in sees
     ]
+    if "excerpts" in sees:
+        view["excerpts"] = [
+            {**e, "text": deidentify(e.get("text", ""))}
+            for e in details.get("excerpts") or []
+            if EXCERPT_CATEGORY.get(e.get("channel", "")) in sees
+            or ("collective_action" in (e.get("categories") or []) and "collective_action" in sees)
+        ]
     if details.get("kind") == "area":
         for key in ("level", "area", "rules"):
             if key in details:

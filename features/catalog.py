@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from features.text_categories import CATEGORIES
+
 
 @dataclass(frozen=True)
 class Feature:
@@ -22,6 +24,20 @@ class Feature:
 def _f(group: str, *names: str, monotonic: int = 0, categorical: bool = False) -> list[Feature]:
     return [Feature(n, group, monotonic, categorical) for n in names]
 
+
+def _text_features() -> list[Feature]:
+    """What the text model read in the records about each enterprise, one group per category: counts
+    over 7/30/90 days (more is never safer) and their acceleration. The counts by channel stay in
+    the feature table for routing and display."""
+    features: list[Feature] = []
+    for c in CATEGORIES:
+        features += _f(f"text_{c}", *(f"cat_{c}_{w}d" for w in (7, 30, 90)), monotonic=1)
+        features += _f(f"text_{c}", f"cat_{c}_acceleration")
+    return features
+
+
+# The groups the text model feeds: left out, the model is the same model without text features.
+TEXT_GROUPS: tuple[str, ...] = tuple(f"text_{c}" for c in CATEGORIES)
 
 FEATURES: tuple[Feature, ...] = tuple(
     _f(
@@ -87,6 +103,8 @@ FEATURES: tuple[Feature, ...] = tuple(
     + _f("online", "online_7d", "online_30d", "online_90d")
     + _f("sentiment_volume", "records_30d_peer_pct", "records_acceleration")
     + _f("gatherings", "participants_90d", "max_participants_90d", monotonic=1)
+    + _f("sentiment_volume", "channels_30d", "channels_90d", monotonic=1)
+    + _text_features()
     + _f(
         "reporting_gap",
         "contribution_months_since_report",
@@ -128,4 +146,5 @@ EVIDENCE_COLUMNS = (
     "participants_90d",
     "max_participants_90d",
     "records_30d",
+    *(f"cat_{c}_90d" for c in CATEGORIES),
 )

@@ -22,9 +22,13 @@ from pathlib import Path
 import polars as pl
 
 from features.linking import LINKED, EnterpriseMatcher
+from features.text_categories import CATEGORIES
+from features.text_model import default_classifier
 from features.visibility import local_day
 
 LINKED_COLUMNS = ("uscc", "published_at", "channel", "participants")
+# What the text model says each record is about (``features.text_model``), one boolean per category.
+CATEGORY_COLUMNS = tuple(f"cat_{c}" for c in CATEGORIES)
 RECORD_COLUMNS = ("channel", "record_id", "text", "location", "uscc", "published_at", "participants")
 # The matcher's logic is part of its cache key: a change to either module invalidates saved matchers.
 _MATCHER_CODE = (Path(__file__).with_name("linking.py"), Path(__file__).with_name("text_normalise.py"))
@@ -66,10 +70,18 @@ class LinkedSentiment:
         names an enterprise with a ``linked`` status. Lazy: the linking runs at collection."""
         if self.rows is not None:
             return self.rows if day is None else self.rows.filter(local_day(pl.col("published_at")) > day)
+        return _linked(self._records_after(day), self.register, self.cache)
+
+    def with_text(self, after: date, until: date) -> pl.LazyFrame:
+        """The linked rows of the records published in (``after``, ``until``] with the records' own
+        ``record_id`` and ``text``: the evidence an alert quotes. Read from the records (kept
+        linked rows carry no text)."""
+        records = self._records_after(after).filter(local_day(pl.col("published_at")) <= until)
+        return _linked(records, self.register, self.cache, keep=("record_id", "text"))
+
+    def _records_after(self, day: date | None) -> pl.LazyFrame:
         records = self.records.select(RECORD_COLUMNS)
-        if day is not None:
-            records = records.filter(local_day(pl.col("published_at")) > day)
-        return _linked(records, self.register, self.cache)
+        return records if day is None else records.filter(local_day(pl.col("published_at")) > day)
 
     def collected(self, register: pl.LazyFrame | None = None) -> LinkedSentiment:
         """Every record linked once and kept in memory (for many as_of dates in a row); ``register``:
@@ -109,19 +121,35 @@ def _save(built: EnterpriseMatcher, parent: Path, key: str) -> None:
         shutil.rmtree(partial, ignore_errors=True)
 
 
-def _linked(records: pl.LazyFrame, register: pl.LazyFrame, cache: MatcherCache | None) -> pl.LazyFrame:
+def _linked(
+    records: pl.LazyFrame, register: pl.LazyFrame, cache: MatcherCache | None, *, keep: tuple[str, ...] = ()
+) -> pl.LazyFrame:
     schema = records.collect_schema()
-    output = pl.Schema({name: schema[name] for name in LINKED_COLUMNS})
+    output = pl.Schema(
+        {name: schema[name] for name in (*LINKED_COLUMNS, *keep)}
+        | {column: pl.Boolean() for column in CATEGORY_COLUMNS}
+    )
 
     def link(frame: pl.DataFrame) -> pl.DataFrame:
         # Keyed by row: hand-made frames (tests) may leave record_id empty.
-        rows = frame.with_columns(pl.int_range(pl.len()).cast(pl.String).alias("record_id"))
+        rows = frame.with_columns(
+            pl.col("record_id").alias("_given_id"), pl.int_range(pl.len()).cast(pl.String).alias("record_id")
+        )
         links = matcher(register, cache).links(rows)
         evidence = links.filter(pl.col("status") == LINKED).select("record_id", "uscc")
+        linked = rows.drop("uscc").join(evidence, on="record_id", how="inner", maintain_order="left_right")
+        # Each linked record is read once, however many enterprises it names.
+        texts = linked.select("record_id", "text").unique("record_id", maintain_order=True)
+        read = (
+            default_classifier().categorise(texts["text"])
+            if texts.height
+            else pl.DataFrame(schema={c: pl.Boolean() for c in CATEGORY_COLUMNS})
+        )
+        categories = pl.concat([texts.select("record_id"), read], how="horizontal")
         return (
-            rows.drop("uscc")
-            .join(evidence, on="record_id", how="inner", maintain_order="left_right")
-            .select(LINKED_COLUMNS)
+            linked.join(categories, on="record_id", how="left", maintain_order="left")
+            .with_columns(pl.col("_given_id").alias("record_id"))
+            .select(*LINKED_COLUMNS, *keep, *CATEGORY_COLUMNS)
             .cast(output)
         )
 

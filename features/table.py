@@ -13,13 +13,13 @@ from datetime import date, timedelta
 import polars as pl
 
 from features.calendar import spring_festival_feature
-from features.catalog import FEATURES
+from features.catalog import FEATURE_NAMES, FEATURES
 from features.context import context_features, size_band
 from features.enrolment import WINDOWS, enrolment_features
 from features.inputs import Inputs
 from features.monthly import contribution_features, payroll_features
 from features.peers import with_peer_comparisons
-from features.sentiment import LOOKBACK_DAYS, sentiment_features
+from features.sentiment import LOOKBACK_DAYS, sentiment_features, text_count_columns
 
 MIN_DAYS_OBSERVED = 90
 MAX_DAYS_OBSERVED = 400
@@ -103,5 +103,6 @@ def _one(inputs: Inputs, as_of: date) -> pl.LazyFrame:
         "chain",
         *DISPLAY_COLUMNS,
         *(f.name for f in FEATURES if f.name != "chain"),
+        *(c for c in text_count_columns() if c not in FEATURE_NAMES),
         insufficient.alias("insufficient_data"),
     )

@@ -46,6 +46,25 @@ def normalised_text(expr: pl.Expr | str = "text") -> pl.Expr:
     )
 
 
+def readable_text(expr: pl.Expr | str = "text") -> pl.Expr:
+    """The text as a person reads it in a message: tags, entities and URLs gone, whitespace collapsed,
+    the characters as written (no NFKC, no conversion to simplified)."""
+    column = pl.col(expr) if isinstance(expr, str) else expr
+    return (
+        column.str.replace_all(_COMMENT, " ")
+        .str.replace_all(_BLOCK_TAG, " ")
+        .str.replace_all(_ANY_TAG, "")
+        .map_batches(_unescape, return_dtype=pl.String, is_elementwise=True)
+        # Entities can spell tags ("&lt;script&gt;"): what they decode to is dropped too, and any
+        # angle bracket left is shown as its full-width form, never read as markup downstream.
+        .str.replace_all(_ANY_TAG, "")
+        .str.replace_all("<", "＜", literal=True)
+        .str.replace_all(">", "＞", literal=True)
+        .str.replace_all(_URL, " ")
+        .pipe(_collapse)
+    )
+
+
 def normalise(texts: pl.Series) -> pl.Series:
     """``normalised_text`` over a Series, keeping its name."""
     return pl.DataFrame({"t": texts.cast(pl.String)}).select(normalised_text("t"))["t"].alias(texts.name)

@@ -341,6 +341,22 @@ def bench_features(
         print_json(figures)
 
 
+@bench_app.command("text")
+@for_people
+def bench_text(
+    data: Annotated[Path, typer.Option(help="Where `bench ingest` keeps its cities and homes.")] = Path("bench-data"),
+    home: Annotated[Path | None, typer.Option(help="An ingested home (default: the newest under --data).")] = None,
+    records: Annotated[int, typer.Option(min=1, help="Records to link and classify.")] = 1_000_000,
+    as_json: JsonOption = False,
+) -> None:
+    """Sentiment records linked to every enterprise's names and classified: records per minute."""
+    from layoffwatch import bench_text as bench
+
+    figures = bench.run(err_console if as_json else console, data=data, home=home, records=records)
+    if as_json:
+        print_json(figures)
+
+
 @bench_app.command("train")
 @for_people
 def bench_train(
@@ -455,6 +471,12 @@ def evaluate(
         Path | None, typer.Option(help="A synthetic city's truth/ folder: adds the oracle column.")
     ] = None,
     folds: Annotated[int, typer.Option(min=1, max=24, help="Rolling-origin folds (one-month holdouts).")] = 6,
+    text: Annotated[
+        bool, typer.Option("--text", help="Evaluate the text model on its held-out sentences instead.")
+    ] = False,
+    compare_text: Annotated[
+        bool, typer.Option("--compare-text", help="Also the same model without text features, side by side.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Rolling-origin evaluation: the model, the rule baseline and (with --truth) the oracle, side by side."""
@@ -462,13 +484,16 @@ def evaluate(
     from layoffwatch import model_views as views
     from models.training import evaluate_history
 
+    if text:
+        _evaluate_text(as_json=as_json)
+        return
     cfg = settings()
     if truth is not None and not (truth / "distress_monthly.parquet").exists():
         raise UserError(
             f"--truth {truth}: no distress_monthly.parquet there; expected a generated city's truth/ folder."
         )
     day = parse_day(as_of, "--as-of") if as_of else latest_day(from_lake(cfg))
-    result = evaluate_history(cfg, as_of=day, truth=truth, folds=folds, progress=_say)
+    result = evaluate_history(cfg, as_of=day, truth=truth, folds=folds, progress=_say, compare_text=compare_text)
     ev = result.evaluation
     if as_json:
         print_json(
@@ -487,6 +512,27 @@ def evaluate(
     if result.traps is not None:
         console.print(views.frame_table(result.traps, "春节返乡与转移：红色等级占比"))
     console.print(f"评估报告：{result.report}")
+
+
+def _evaluate_text(*, as_json: bool) -> None:
+    from layoffwatch import model_views as views
+    from models.text_evaluation import MACRO_F1_TARGET, NEGATION_ACCURACY_TARGET, evaluate_text
+
+    result = evaluate_text()
+    if as_json:
+        print_json(result.as_dict())
+        return
+    console.print(views.text_evaluation_table(result))
+    s = result.summary
+    for label, value, target in (
+        ("macro-F1", s["model_and_rules_macro_f1"], MACRO_F1_TARGET),
+        ("否定与辟谣句正确率", s["model_and_rules_negation_accuracy"], NEGATION_ACCURACY_TARGET),
+    ):
+        met = "达标" if float(value) >= target else "未达标"
+        console.print(f"{label} {float(value):.3f}（目标 ≥ {target}）：{met}")
+    console.print(
+        f"训练集：{s['train_files']}（{s['train_sentences']} 句）；留出：{s['held_out_file']}；否定集：{s['negation_file']}"
+    )
 
 
 @app.command()

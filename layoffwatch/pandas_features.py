@@ -13,8 +13,10 @@ import numpy as np
 import pandas as pd
 
 from features.calendar import days_to_spring_festival
-from features.catalog import FEATURES
+from features.catalog import FEATURE_NAMES, FEATURES
 from features.monthly import window_start
+from features.sentiment import text_count_columns
+from features.text_categories import CATEGORIES
 
 CHANNELS = ("online", "petition", "hotline", "police")
 
@@ -181,6 +183,19 @@ def sentiment(records: pd.DataFrame, as_of: date) -> pd.DataFrame:
     out["records_acceleration"] = out["records_30d"] - r[prev].groupby("uscc").size().reindex(
         out.index, fill_value=0
     )
+    for w in (30, 90):
+        within = r["day"] > t - pd.Timedelta(days=w)
+        out[f"channels_{w}d"] = r[within].groupby("uscc")["channel"].nunique().reindex(out.index, fill_value=0)
+    for c in CATEGORIES:
+        about = r[f"cat_{c}"].fillna(False).astype(bool)
+        for w in (7, 30, 90):
+            within = about & (r["day"] > t - pd.Timedelta(days=w))
+            out[f"cat_{c}_{w}d"] = r[within].groupby("uscc").size().reindex(out.index, fill_value=0)
+            for ch in CHANNELS:
+                mask = within & (r["channel"] == ch)
+                out[f"cat_{c}_{ch}_{w}d"] = r[mask].groupby("uscc").size().reindex(out.index, fill_value=0)
+        before = r[about & prev].groupby("uscc").size().reindex(out.index, fill_value=0)
+        out[f"cat_{c}_acceleration"] = out[f"cat_{c}_30d"] - before
     return out
 
 
@@ -240,7 +255,8 @@ def feature_table(frames: dict[str, pd.DataFrame], as_of: date) -> pd.DataFrame:
         table["headcount"].isna() | (table["days_observed"] < 90) | last_report.isna() | (last_report > 4)
     )
     columns = ["as_of", "name", "township", "industry", "status", "chain", "added_90d", "records_30d"]
-    columns += [f.name for f in FEATURES if f.name != "chain"] + ["insufficient_data"]
+    columns += [f.name for f in FEATURES if f.name != "chain"]
+    columns += [c for c in text_count_columns() if c not in FEATURE_NAMES] + ["insufficient_data"]
     return table[columns].reset_index()
 
 

@@ -19,12 +19,14 @@ import numpy as np
 import polars as pl
 from sklearn.linear_model import LogisticRegression
 
+from features.catalog import FEATURE_NAMES, TEXT_GROUPS, by_group
 from models.baseline import rule_score
 from models.estimator import LayoffRiskModel
 from models.metrics import Metrics, compute
 from models.windows import Fold
 
-SCORERS = ("model", "baseline", "oracle")
+SCORERS = ("model", "model_without_text", "baseline", "oracle")
+TEXT_FEATURE_NAMES = frozenset(f.name for group in TEXT_GROUPS for f in by_group(group))
 
 
 @dataclass
@@ -118,6 +120,29 @@ def evaluate(
     scored = pl.concat(parts)
     return Evaluation(
         folds=folds, metrics=_metrics(scored), per_fold=[_metrics(p) for p in parts], scored=scored
+    )
+
+
+def with_text_ablation(
+    result: Evaluation, rows: pl.DataFrame, *, params: dict[str, Any] | None = None
+) -> Evaluation:
+    """``result`` plus the same model fitted on the same folds without the text model's features
+    (``features.catalog.TEXT_GROUPS``), as the scorer ``model_without_text``: what the text adds."""
+    chosen = (params or {}).get("features") or FEATURE_NAMES
+    without = [name for name in chosen if name not in TEXT_FEATURE_NAMES]
+    ablated = evaluate(rows, result.folds, params={**(params or {}), "features": without})
+    scored = result.scored.join(
+        ablated.scored.select("uscc", "as_of", pl.col("score_model").alias("score_model_without_text")),
+        on=["uscc", "as_of"],
+        how="left",
+        maintain_order="left",
+    )
+    per_fold = [
+        mine | {"model_without_text": theirs["model"]}
+        for mine, theirs in zip(result.per_fold, ablated.per_fold, strict=True)
+    ]
+    return Evaluation(
+        folds=result.folds, metrics=_metrics(scored), per_fold=per_fold, scored=scored, traps=result.traps
     )
 
 

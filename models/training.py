@@ -23,7 +23,7 @@ from layoffwatch.settings import Settings
 from models import artifacts, registry
 from models.dataset import labelled_snapshots
 from models.estimator import LayoffRiskModel
-from models.evaluation import Evaluation, evaluate, fit_on, score_fold, trap_red_rates
+from models.evaluation import Evaluation, evaluate, fit_on, score_fold, trap_red_rates, with_text_ablation
 from models.metrics import Metrics, compute
 from models.report import ReportInput, write
 from models.scoring import score
@@ -280,8 +280,10 @@ def evaluate_history(
     folds: int = 6,
     params: dict[str, object] | None = None,
     progress: Progress | None = None,
+    compare_text: bool = False,
 ) -> EvaluationResult:
-    """Rolling-origin evaluation of the model against the rule baseline (and the oracle with ``truth``)."""
+    """Rolling-origin evaluation of the model against the rule baseline (and the oracle with ``truth``);
+    ``compare_text``: also the same model without the text model's features, side by side."""
     say = progress or (lambda _m: None)
     inputs, episodes, dates = _windows(settings, as_of)
     chosen = rolling_folds(dates, folds=folds)
@@ -294,6 +296,9 @@ def evaluate_history(
     result = evaluate(
         rows, chosen, truth=truth, params=params, progress=lambda f: say(f"fold {f.holdout[0]}")
     )
+    if compare_text:
+        say("fit without text features")
+        result = with_text_ablation(result, rows, params=params)
     red_at = dict(settings.tiers)["red"]
     traps = trap_red_rates(result.scored, truth, rows, red_at=red_at) if truth is not None else None
     tables = (
@@ -311,6 +316,11 @@ def evaluate_history(
                 "Every fold trains its own trees and calibration on earlier windows, with a 90-day gap before each later window.",
                 "The baseline is the official-style rule; its probability is its hit rate per number of conditions met on the calibration window.",
                 "The oracle reads the generator's hidden distress (truth/); it is shown only to measure how much of the knowable the model captures.",
+                *(
+                    ["model_without_text is the same model fitted on the same folds without the text model's category counts."]
+                    if compare_text
+                    else []
+                ),
             ],
         ),
         settings.reports / "evaluations" / f"{as_of}",

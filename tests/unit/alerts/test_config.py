@@ -229,3 +229,31 @@ def test_resolve_url_names_a_missing_variable(settings: Settings) -> None:
     for env in ({}, {"HR_MAIL_URL": ""}):
         with pytest.raises(SettingsError, match="'mail'.*HR_MAIL_URL is not set"):
             resolve_url(whole, settings, env=env)
+
+
+def test_the_default_routes_each_kind_of_signal_to_the_office_that_acts_on_it() -> None:
+    """Collective action and police records to public security (also when only the text model saw
+    the gathering), petitions to the petitions office, online posts to the cyberspace office."""
+    import polars as pl
+
+    from alerts.routing import routed_offices
+    from features.catalog import EVIDENCE_COLUMNS
+
+    config = parse(default())
+    signals = [
+        {"police_90d": 1},
+        {"cat_collective_action_90d": 2},
+        {"petition_90d": 1},
+        {"online_90d": 3},
+        {"cat_layoffs_90d": 4},
+    ]
+    rows = pl.DataFrame(
+        [{"tier": "yellow", **{c: 0.0 for c in EVIDENCE_COLUMNS}, **signal} for signal in signals]
+    )
+    assert routed_offices(rows, config).to_list() == [
+        ["hr", "public_security"],
+        ["hr", "public_security"],
+        ["hr", "petitions"],
+        ["hr", "cyberspace"],
+        ["hr"],
+    ]

@@ -60,15 +60,16 @@ def test_every_figure_and_reason_code_has_a_category() -> None:
 EXPECTED_EVIDENCE = {
     "hr": set(EVIDENCE_COLUMNS),
     "public_security": {"headcount", "petition_90d", "collective_petitions_90d", "police_90d", "participants_90d",
-                        "max_participants_90d"},
+                        "max_participants_90d", "cat_collective_action_90d"},
     "petitions": {"headcount", "wage_arrears_workers", "wage_arrears_amount", "petition_90d",
-                  "collective_petitions_90d", "participants_90d", "max_participants_90d"},
+                  "collective_petitions_90d", "participants_90d", "max_participants_90d", "cat_wage_arrears_90d",
+                  "cat_collective_action_90d"},
     "cyberspace": {"online_90d"},
 }  # fmt: skip
 EXPECTED_REASONS = {
     "hr": {rc.code for rc in REASON_CODES.values()},
-    "public_security": {"R12", "R13", "R16"},
-    "petitions": {"R10", "R12", "R16"},
+    "public_security": {"R12", "R13", "R16", "R24"},
+    "petitions": {"R10", "R12", "R16", "R20", "R24"},
     "cyberspace": {"R15"},
 }
 EXPECTED_DETAILS = {
@@ -85,7 +86,8 @@ def test_each_default_office_sees_exactly_its_categories(key: str) -> None:
     view = visible_details(rich_alert(), office.sees)
     assert set(view["evidence"]) == EXPECTED_EVIDENCE[key]
     assert {r["code"] for r in view["reasons"]} == EXPECTED_REASONS[key]
-    assert set(view) - {"evidence", "reasons"} == set(ALWAYS_SHOWN) | EXPECTED_DETAILS[key]
+    assert set(view) - {"evidence", "reasons", "excerpts"} == set(ALWAYS_SHOWN) | EXPECTED_DETAILS[key]
+    assert ("excerpts" in view) == ("excerpts" in office.sees)
     assert categories_of(view) == office.sees - {"excerpts"}, "every category but excerpts has fields"
 
 
@@ -95,7 +97,10 @@ def test_no_field_of_a_view_lies_outside_the_office_categories(key: str) -> None
     view = visible_details(rich_alert(), office.sees)
     for name in view:
         assert (
-            name in ALWAYS_SHOWN or name in ("evidence", "reasons") or DETAIL_CATEGORY[name] in office.sees
+            name in ALWAYS_SHOWN
+            or name in ("evidence", "reasons")
+            or (name == "excerpts" and "excerpts" in office.sees)
+            or DETAIL_CATEGORY[name] in office.sees
         ), name
     assert categories_of(view) <= office.sees
 

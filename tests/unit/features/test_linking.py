@@ -16,10 +16,11 @@ import pytest
 
 from features.inputs import Inputs, from_lake
 from features.linking import LINK_SCHEMA, LINK_THRESHOLD, LINKED, REVIEW, EnterpriseMatcher, _occurrences
-from features.text_normalise import normalised_text
+from features.text_categories import CATEGORIES
 from layoffwatch.settings import Settings
 from sources.schema import ENTERPRISES, SENTIMENT
 from store import lake
+from tests.unit.features.linking_truth import link_quality
 
 A = "91141081MA0000001A"  # 侯马市鑫达铜业有限公司, alias 鑫达铜业
 B = "91141081MA0000002B"  # 山西鑫达建材有限公司, alias 鑫达 (shared with C)
@@ -255,7 +256,8 @@ def test_inputs_count_records_with_a_uscc_and_confidently_linked_ones() -> None:
     )
     inputs = Inputs.from_frames(register=register(), sentiment=sentiment)
     out = inputs.sentiment.since().collect()
-    assert out.columns == ["uscc", "published_at", "channel", "participants"]
+    assert out.columns[:4] == ["uscc", "published_at", "channel", "participants"]
+    assert out.columns[4:] == [f"cat_{c}" for c in CATEGORIES]
     assert sorted(out.select("uscc", "channel", "participants").rows(), key=str) == sorted(
         [(E, "petition", 12), (A, "online", None), (A, "police", 30)], key=str
     )
@@ -287,25 +289,6 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Settings]:
     return out, settings
 
 
-def names_the_enterprise(records: pl.DataFrame, register: pl.DataFrame) -> pl.DataFrame:
-    """(channel, record_id) of the records whose text contains their true enterprise's name or an
-    alias of it (two characters or more), both normalised."""
-    strings = (
-        register.select("uscc", pl.concat_list("name", pl.col("aliases").fill_null([])).alias("s"))
-        .explode("s")
-        .with_columns(normalised_text("s"))
-        .filter(pl.col("s").str.len_chars() >= 2)
-    )
-    return (
-        records.filter(pl.col("truth").is_not_null())
-        .with_columns(normalised_text("text").alias("analysed"))
-        .join(strings, left_on="truth", right_on="uscc")
-        .filter(pl.col("analysed").str.contains(pl.col("s"), literal=True))
-        .select("channel", "record_id")
-        .unique()
-    )
-
-
 @pytest.mark.slow
 def test_links_on_a_generated_city_are_precise_and_find_most_named_enterprises(
     city: tuple[Path, Settings],
@@ -313,29 +296,13 @@ def test_links_on_a_generated_city_are_precise_and_find_most_named_enterprises(
     out, settings = city
     records = lake.scan(settings, SENTIMENT).collect()
     register = lake.scan(settings, ENTERPRISES).collect()
-    truth = pl.read_parquet(out / "truth" / "sentiment_labels.parquet").select(
-        "channel", "record_id", pl.col("uscc").alias("truth")
-    )
-    records = records.join(truth, on=["channel", "record_id"], how="left")
-    assert records["truth"].is_not_null().sum() > 50
-
-    found = EnterpriseMatcher.from_register(register).links(records)
-    linked = found.filter(pl.col("status") == LINKED).join(records, on=["channel", "record_id"])
-    right = linked.filter(pl.col("uscc") == pl.col("truth"))
-    precision = right.height / linked.height
-    by_text = linked.filter(pl.col("kind") != "uscc")
-    text_precision = by_text.filter(pl.col("uscc") == pl.col("truth")).height / by_text.height
-
-    named = names_the_enterprise(records, register)
-    recalled = named.join(right, on=["channel", "record_id"], how="semi").height
-    recall = recalled / named.height
-
-    print(
-        f"precision {precision:.3f} (text links {text_precision:.3f}), recall {recall:.3f} of {named.height}"
-    )
-    assert precision >= 0.95
-    assert text_precision >= 0.95
-    assert recall >= 0.9
+    quality = link_quality(records, register, out / "truth")
+    print(quality)
+    assert quality.named > 50
+    assert quality.precision >= 0.95
+    assert quality.text_precision >= 0.95
+    assert quality.recall >= 0.9
+    linked = quality.linked
 
     # The features read exactly these links: records with a USCC plus the confident text links.
     features = from_lake(settings).sentiment.since().collect()

@@ -15,7 +15,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from features.inputs import Inputs, from_lake
-from features.linked_sentiment import LinkedSentiment
+from features.linked_sentiment import CATEGORY_COLUMNS, LinkedSentiment
 from features.table import feature_table
 from layoffwatch.settings import Settings
 
@@ -69,6 +69,7 @@ def _future(inputs: Inputs) -> Inputs:
         .alias("published_at"),
         pl.lit("petition").alias("channel"),
         pl.lit(300, pl.Int64).alias("participants"),
+        *(pl.lit(True).alias(c) for c in CATEGORY_COLUMNS),  # about everything at once
     ).cast(sentiment.schema)
     return Inputs(
         register=inputs.register,
@@ -92,7 +93,7 @@ def test_the_future_rows_would_change_features_at_a_later_date(inputs: Inputs) -
     later = date(2026, 1, 31)
     before = feature_table(inputs, as_of=later).collect().sort("uscc")
     after = feature_table(_future(inputs), as_of=later).collect().sort("uscc")
-    for column in ("removed_90d", "contribution_arrears", "wage_arrears_workers", "petition_90d"):
+    for column in ("removed_90d", "contribution_arrears", "wage_arrears_workers", "petition_90d", "cat_layoffs_90d"):
         assert not before[column].equals(after[column]), column
 
 

@@ -1,0 +1,151 @@
+"""The text model: which of the five categories (``features.text_categories``) a record is about.
+
+Character 1-3-grams of the normalised text (TF-IDF, sublinear), one logistic regression per
+category, each with its own decision threshold; then the rule layer: a hard trigger reports a
+category, a denial removes it. Trained on the project's labelled corpus (``features/text_corpus``,
+documented in its README): the writers ``TRAIN_FILES`` only. Thresholds are chosen by
+cross-validation inside those files, so the held-out writer and the negation set are never seen
+before ``evaluate_text`` reads them.
+
+The model is small and deterministic (about a thousand sentences, a few seconds to fit), so each
+process fits it once from the corpus (``default_classifier``) instead of keeping an artifact.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import KFold
+
+from features.text_categories import CATEGORIES, rule_flags
+from features.text_normalise import normalise
+from layoffwatch.errors import UserError
+
+CORPUS = Path(__file__).with_name("text_corpus")
+TRAIN_FILES = ("writer_a.jsonl", "writer_b.jsonl", "writer_e.jsonl", "writer_f.jsonl")
+HELD_OUT_FILE = "writer_c.jsonl"
+NEGATION_FILE = "negation_d.jsonl"
+CHANNELS = ("online", "petition", "hotline", "police")
+THRESHOLDS = np.round(np.arange(0.2, 0.71, 0.05), 2)
+FOLDS = 5
+SEED = 2026
+
+
+def read_corpus(*names: str, folder: Path = CORPUS) -> pl.DataFrame:
+    """The labelled sentences of ``names``: text, channel, labels (list), negated, writer.
+    A malformed line is a ``UserError`` naming the file and line."""
+    rows = []
+    for name in names:
+        path = folder / name
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                labels = list(item["labels"])
+                row = (str(item["text"]), str(item["channel"]), labels, bool(item["negated"]), path.stem)
+            except (ValueError, KeyError, TypeError) as error:
+                raise UserError(f"{path}:{number}: not a labelled sentence ({error}).") from None
+            unknown = set(labels) - set(CATEGORIES)
+            if unknown or row[1] not in CHANNELS:
+                raise UserError(
+                    f"{path}:{number}: labels {sorted(unknown)} or channel {row[1]!r} unknown; "
+                    f"expected labels from {', '.join(CATEGORIES)} and a channel from {', '.join(CHANNELS)}."
+                )
+            rows.append(row)
+    return pl.DataFrame(
+        rows,
+        schema={
+            "text": pl.String,
+            "channel": pl.String,
+            "labels": pl.List(pl.String),
+            "negated": pl.Boolean,
+            "writer": pl.String,
+        },
+        orient="row",
+    )
+
+
+def label_matrix(labels: pl.Series) -> np.ndarray:
+    """One boolean column per category, in ``CATEGORIES`` order."""
+    return np.column_stack([labels.list.contains(c).to_numpy() for c in CATEGORIES])
+
+
+@dataclass(frozen=True)
+class TextClassifier:
+    vectorizer: TfidfVectorizer
+    models: tuple[LogisticRegression, ...]
+    thresholds: tuple[float, ...]
+
+    def probabilities(self, analysed: pl.Series) -> np.ndarray:
+        """Per category, the model's probability for each normalised text (rules not applied)."""
+        features = self.vectorizer.transform(analysed.fill_null("").to_list())
+        return np.column_stack([model.predict_proba(features)[:, 1] for model in self.models])
+
+    def categorise(self, texts: pl.Series, *, rules: bool = True, normalised: bool = False) -> pl.DataFrame:
+        """``cat_<category>`` booleans for each text: the model above its threshold or a hard trigger,
+        and not denied. ``rules=False``: the model alone (for the evaluation's comparison)."""
+        analysed = texts if normalised else normalise(texts.cast(pl.String))
+        above = self.probabilities(analysed) >= np.asarray(self.thresholds)
+        if not rules:
+            return pl.DataFrame({f"cat_{c}": above[:, i] for i, c in enumerate(CATEGORIES)})
+        flags = rule_flags(analysed)
+        return pl.DataFrame(
+            {
+                f"cat_{c}": (above[:, i] | flags[f"trigger_{c}"].to_numpy()) & ~flags[f"denied_{c}"].to_numpy()
+                for i, c in enumerate(CATEGORIES)
+            }
+        )
+
+
+def _vectorizer() -> TfidfVectorizer:
+    return TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=1, dtype=np.float32)
+
+
+def _fit_models(texts: list[str], y: np.ndarray) -> tuple[TfidfVectorizer, tuple[LogisticRegression, ...]]:
+    vectorizer = _vectorizer()
+    features = vectorizer.fit_transform(texts)
+    models = tuple(
+        LogisticRegression(C=10.0, class_weight="balanced", max_iter=2000).fit(features, y[:, i])
+        for i in range(y.shape[1])
+    )
+    return vectorizer, models
+
+
+def fit(corpus: pl.DataFrame) -> TextClassifier:
+    """Fit on ``corpus``; each category's threshold is the one with the best F1 over out-of-fold
+    probabilities of the same corpus."""
+    texts = normalise(corpus["text"]).to_list()
+    y = label_matrix(corpus["labels"])
+    out_of_fold = np.zeros(y.shape, dtype=np.float64)
+    for train, test in KFold(FOLDS, shuffle=True, random_state=SEED).split(texts):
+        vectorizer, models = _fit_models([texts[i] for i in train], y[train])
+        features = vectorizer.transform([texts[i] for i in test])
+        out_of_fold[test] = np.column_stack([m.predict_proba(features)[:, 1] for m in models])
+    thresholds = tuple(float(_best_threshold(out_of_fold[:, i], y[:, i])) for i in range(y.shape[1]))
+    vectorizer, models = _fit_models(texts, y)
+    return TextClassifier(vectorizer=vectorizer, models=models, thresholds=thresholds)
+
+
+def _best_threshold(probability: np.ndarray, truth: np.ndarray) -> float:
+    scores = [_f1(probability >= t, truth) for t in THRESHOLDS]
+    return float(THRESHOLDS[int(np.argmax(scores))])
+
+
+def _f1(predicted: np.ndarray, truth: np.ndarray) -> float:
+    tp = float((predicted & truth).sum())
+    denominator = float(predicted.sum() + truth.sum())
+    return 2 * tp / denominator if denominator else 1.0
+
+
+@cache
+def default_classifier() -> TextClassifier:
+    """The classifier fitted on the corpus's training writers, once per process."""
+    return fit(read_corpus(*TRAIN_FILES))

@@ -1,0 +1,90 @@
+"""The text model's categories: the rule layer on hand-made sentences, the classifier on plain ones,
+the corpus reader's errors, and the held-out evaluation against the issue's targets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from features.text_categories import CATEGORIES, rule_flags
+from features.text_model import default_classifier, read_corpus
+from layoffwatch.errors import UserError
+
+
+def flags(text: str) -> dict[str, bool]:
+    row = rule_flags(pl.Series([text])).row(0, named=True)
+    return {k: v for k, v in row.items() if v}
+
+
+def categories(*texts: str) -> list[set[str]]:
+    frame = default_classifier().categorise(pl.Series(texts))
+    return [{c for c in CATEGORIES if row[f"cat_{c}"]} for row in frame.iter_rows(named=True)]
+
+
+def test_a_negation_word_before_the_matter_denies_it() -> None:
+    assert flags("我就在厂里上班，没有裁员，别听网上瞎说") == {"denied_layoffs": True, "trigger_layoffs": True}
+    assert "denied_shutdown" in flags("公司并未停产，订单排到年底")
+    assert "denied_wage_arrears" in flags("经核实，该企业不存在拖欠工资情况")
+
+
+def test_a_verdict_after_the_complaint_covers_it() -> None:
+    found = flags("网传鑫达铜业要裁员，经核实不属实")
+    assert found.get("denied_layoffs")
+    found = flags("来电人反映单位停缴社保。经社保中心查询，该单位缴费正常")
+    assert found.get("denied_social_insurance")
+
+
+def test_a_mention_after_the_last_verdict_is_asserted() -> None:
+    found = flags("经核查，其社保缴费记录完整，不存在断缴情形，但单位确有拖欠其加班工资问题")
+    assert found.get("denied_social_insurance")
+    assert not found.get("denied_wage_arrears")
+    assert found.get("trigger_wage_arrears")
+
+
+def test_not_paying_social_insurance_is_an_assertion_not_a_denial() -> None:
+    assert not flags("公司一直未给我们缴纳社保，也不签合同").get("denied_social_insurance")
+
+
+def test_an_order_to_pay_is_not_a_statement_that_wages_are_paid() -> None:
+    assert not flags("工资拖欠两个月，已责令企业于月底前结清").get("denied_wage_arrears")
+
+
+def test_an_empty_or_missing_text_is_about_nothing() -> None:
+    out = rule_flags(pl.Series(["", None], dtype=pl.String))
+    assert out.height == 2
+    assert not out.select(pl.any_horizontal(pl.all())).to_series().any()
+
+
+def test_the_classifier_reads_plain_sentences_and_their_denials() -> None:
+    found = categories(
+        "老板跑路了，三十多个工人拉横幅讨薪",
+        "【辟谣】网传宏达机械倒闭裁员，公司回应：纯属谣言，生产一切正常",
+        "社区门口新开了一家面包店，味道不错",
+    )
+    assert {"shutdown", "collective_action", "wage_arrears"} <= found[0]
+    assert found[1] == set()
+    assert found[2] == set()
+
+
+def test_a_malformed_corpus_line_names_its_file_and_line(tmp_path: Path) -> None:
+    good = '{"text": "工资拖了三个月", "channel": "online", "labels": ["wage_arrears"], "negated": false}'
+    (tmp_path / "bad.jsonl").write_text(good + "\n{not json\n", encoding="utf-8")
+    with pytest.raises(UserError, match=r"bad.jsonl:2"):
+        read_corpus("bad.jsonl", folder=tmp_path)
+    unknown = '{"text": "x", "channel": "online", "labels": ["strike"], "negated": false}'
+    (tmp_path / "labels.jsonl").write_text(unknown + "\n", encoding="utf-8")
+    with pytest.raises(UserError, match=r"labels.jsonl:1: labels \['strike'\]"):
+        read_corpus("labels.jsonl", folder=tmp_path)
+
+
+def test_the_corpus_files_are_disjoint() -> None:
+    """No sentence of the held-out writer or of the negation set is also a training sentence."""
+    from features.text_model import HELD_OUT_FILE, NEGATION_FILE, TRAIN_FILES
+
+    train = set(read_corpus(*TRAIN_FILES)["text"])
+    assert not train & set(read_corpus(HELD_OUT_FILE)["text"])
+    assert not train & set(read_corpus(NEGATION_FILE)["text"])
+    negations = read_corpus(NEGATION_FILE)
+    assert negations.height >= 100 and negations["negated"].all()
