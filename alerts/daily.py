@@ -8,7 +8,7 @@ processed is ignored by every alert and watchlist row it would touch.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -20,12 +20,14 @@ from sqlmodel import Session
 from alerts.area import area_warnings
 from alerts.config import AlertingConfig, load_alerting
 from alerts.episodes import Candidate, EpisodeRun, candidates_from_scores, update_episodes
+from alerts.excerpts import excerpts_for
 from alerts.silences import silenced_on
 from features.catalog import EVIDENCE_COLUMNS
 from layoffwatch.errors import UserError
 from layoffwatch.settings import Settings
 from models import registry
 from models.scoring import EXPLAINED_TIERS
+from models.tiers import TIER_RANK, tier_rank_expr
 from store.db import engine_for
 from store.tables import Alert, Enterprise, RiskScore
 from store.uow import unit_of_work
@@ -62,7 +64,11 @@ def alert_day(
                 "还没有启用的模型，无法生成预警；请先运行 layoffwatch train 和 layoffwatch score。"
             )
         scored = day_scores(session, as_of=as_of, model_version=champion.version)
-        result = alert_scores(session, scored, settings=settings, config=config, as_of=as_of, now=now)
+        alerted = scored.filter(tier_rank_expr() >= TIER_RANK[config.min_tier])["uscc"]
+        quoted = excerpts_for(settings, as_of=as_of, usccs=set(alerted.to_list()))
+        result = alert_scores(
+            session, scored, settings=settings, config=config, as_of=as_of, now=now, excerpts=quoted
+        )
         result.model_version = champion.version
         session.commit()
     return result
@@ -77,9 +83,11 @@ def alert_scores(
     as_of: date,
     now: datetime,
     timings: dict[str, float] | None = None,
+    excerpts: Mapping[str, list[dict[str, Any]]] | None = None,
 ) -> AlertDay:
     """The step itself on a frame of scores (``day_scores``' shape), in the caller's transaction.
-    ``timings``, when given, receives the seconds each stage took (for ``bench alerts``)."""
+    ``timings``, when given, receives the seconds each stage took (for ``bench alerts``);
+    ``excerpts``: the sentiment excerpts each enterprise's alert quotes (``alerts.excerpts``)."""
     clock = _Stopwatch(timings)
     muted = silenced_on(session, as_of)
     changes = update_watchlist(
@@ -91,7 +99,7 @@ def alert_scores(
         exit_after_days=settings.watchlist_exit_after_days,
     )
     clock.lap("watchlist")
-    candidates = candidates_from_scores(scored, config=config, silenced=muted)
+    candidates = candidates_from_scores(scored, config=config, silenced=muted, excerpts=excerpts)
     clock.lap("route")
     enterprise_run = update_episodes(
         session, "enterprise", candidates, config=config, as_of=as_of, now=now, tz=settings.tz,

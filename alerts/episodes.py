@@ -344,13 +344,19 @@ def _zh(tier: str) -> str:
 
 
 def candidates_from_scores(
-    scored: pl.DataFrame, *, config: AlertingConfig, silenced: set[str]
+    scored: pl.DataFrame,
+    *,
+    config: AlertingConfig,
+    silenced: set[str],
+    excerpts: Mapping[str, list[dict[str, Any]]] | None = None,
 ) -> list[Candidate]:
     """Enterprise candidates: scored rows at ``config.min_tier`` or above, with their routing.
 
     ``scored``: uscc, name, township, industry, chain, tier, probability, percentile, as_of,
-    reasons (list of structs) and the evidence figures as columns.
+    reasons (list of structs) and the evidence figures as columns. ``excerpts``: uscc -> the
+    sentiment excerpts its alert quotes (``alerts.excerpts``).
     """
+    quoted = excerpts or {}
     rows = scored.filter(tier_rank_expr() >= TIER_RANK[config.min_tier])
     if rows.is_empty():
         return []
@@ -363,7 +369,7 @@ def candidates_from_scores(
     return [
         Candidate(
             kind="enterprise", subject=d["uscc"], subject_name=d["name"] or d["uscc"], tier=d["tier"],
-            probability=d["probability"], details=d, offices=tuple(o),
+            probability=d["probability"], details={**d, "excerpts": quoted.get(d["uscc"], [])}, offices=tuple(o),
             silenced=d["uscc"] in silenced,
         )  # fmt: skip
         for d, o in zip(detail_frame.iter_rows(named=True), offices.to_list(), strict=True)

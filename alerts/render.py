@@ -20,6 +20,7 @@ import jinja2
 from alerts.config import Office
 from alerts.fields import EVIDENCE_LABELS
 from alerts.notify import REASON_ZH, NotifyReason
+from features.text_categories import CATEGORY_ZH
 from models.tiers import TIER_ZH
 from watchlist.industries import SECTIONS_ZH
 
@@ -27,6 +28,7 @@ TIER_MARK = {"red": "🔴", "orange": "🟠", "yellow": "🟡", "blue": "🔵"}
 AREA_LEVEL_ZH = {"county": "全辖区", "township": "乡镇（街道）", "chain": "产业链"}
 SHARES = ("removed_share_30d",)
 AMOUNTS = ("contribution_arrears", "wage_arrears_amount")
+CHANNEL_ZH = {"online": "网络舆情", "petition": "信访", "hotline": "12345热线", "police": "警情"}
 
 
 @dataclass(frozen=True)
@@ -119,8 +121,17 @@ def render_alert(
         reasons=[r["sentence"] for r in view.get("reasons", [])[:5]],
         evidence=[f"{EVIDENCE_LABELS.get(k, k)}：{_figure(k, v)}" for k, v in view.get("evidence", {}).items() if k != "headcount"],
         asks=asks, deadline=when, link=link, as_of=view.get("as_of", ""), alert_id=alert_id,
+        excerpts=[_excerpt(e) for e in view.get("excerpts", [])] if firing else [],
     )  # fmt: skip
     return Rendered(title_for(view, reason, firing=firing), _tidy(body))
+
+
+def _excerpt(excerpt: Mapping[str, Any]) -> str:
+    """``2026-11-28 · 网络舆情 · 欠薪讨薪：……`` (the categories the text model read, if any)."""
+    kinds = "、".join(CATEGORY_ZH.get(c, c) for c in excerpt.get("categories") or [])
+    channel = CHANNEL_ZH.get(excerpt.get("channel", ""), excerpt.get("channel", ""))
+    head = " · ".join(part for part in (excerpt.get("day") or "", channel, kinds) if part)
+    return f"{head}：{excerpt.get('text', '')}"
 
 
 def render_digest(office: Office, items: Sequence[Rendered], *, day: date) -> Rendered:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
-from features.linking import LINKED, EnterpriseMatcher
+from features.linking import LINKED, REVIEW, EnterpriseMatcher
 from features.text_categories import CATEGORIES
 from features.text_model import default_classifier
 from features.visibility import local_day
@@ -33,6 +33,12 @@ RECORD_COLUMNS = ("channel", "record_id", "text", "location", "uscc", "published
 # The matcher's logic is part of its cache key: a change to either module invalidates saved matchers.
 _MATCHER_CODE = (Path(__file__).with_name("linking.py"), Path(__file__).with_name("text_normalise.py"))
 _matchers: dict[str, EnterpriseMatcher] = {}
+# Why a link was kept for review rather than counted, in the words an officer reads.
+REVIEW_WHY = {
+    "shared": "名称或简称为多家企业共有，无法确定是哪一家",
+    "weak": "简称较短、是常用词或地名，把握不足",
+    "carries_uscc": "记录已注明另一家企业的信用代码，文中提及的本企业待核对",
+}
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,36 @@ class LinkedSentiment:
         linked rows carry no text)."""
         records = self._records_after(after).filter(local_day(pl.col("published_at")) <= until)
         return _linked(records, self.register, self.cache, keep=("record_id", "text"))
+
+    def for_review(self, after: date, until: date) -> pl.DataFrame:
+        """The uncertain links of the records published in (``after``, ``until``]: one row per
+        (record, candidate enterprise) that the linker kept for a person to decide, never counted
+        as evidence. Columns: channel, record_id, published_at, text, uscc, name (the candidate's),
+        matched (the words found), confidence, why (``REVIEW_WHY``)."""
+        records = self._records_after(after).filter(local_day(pl.col("published_at")) <= until).collect()
+        links = matcher(self.register, self.cache).links(records)
+        key = ["channel", "record_id"]
+        carried = links.filter(pl.col("kind") == "uscc").select(*key, pl.lit(True).alias("_carries"))
+        review = (
+            links.filter(pl.col("status") == REVIEW)
+            .join(carried, on=key, how="left")
+            .with_columns(pl.len().over(*key, "matched").alias("_candidates"))
+            .with_columns(
+                pl.when(pl.col("_carries").fill_null(False))
+                .then(pl.lit(REVIEW_WHY["carries_uscc"]))
+                .when(pl.col("_candidates") >= 2)
+                .then(pl.lit(REVIEW_WHY["shared"]))
+                .otherwise(pl.lit(REVIEW_WHY["weak"]))
+                .alias("why")
+            )
+        )
+        names = self.register.select("uscc", "name").collect().unique("uscc", keep="last")
+        return (
+            review.join(records.select(*key, "published_at", "text"), on=key, how="left")
+            .join(names, on="uscc", how="left")
+            .select(*key, "published_at", "text", "uscc", "name", "matched", "confidence", "why")
+            .sort("published_at", "channel", "record_id", "confidence", descending=[True, False, False, True])
+        )
 
     def _records_after(self, day: date | None) -> pl.LazyFrame:
         records = self.records.select(RECORD_COLUMNS)

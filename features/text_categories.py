@@ -96,7 +96,9 @@ def rule_flags(texts: pl.Series) -> pl.DataFrame:
     clause = pl.col("clause").fill_null("")
     k = pl.col("k")
     statement = ~clause.str.contains(NOT_A_STATEMENT)
-    columns: list[pl.Expr] = [pl.when(clause.str.contains(REBUTTAL)).then(k).max().over("row").alias("rebut_k")]
+    columns: list[pl.Expr] = [
+        pl.when(clause.str.contains(REBUTTAL)).then(k).max().over("row").alias("rebut_k")
+    ]
     for c in CATEGORIES:
         columns += [
             clause.str.contains(MENTIONS[c]).alias(f"m_{c}"),

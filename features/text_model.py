@@ -99,7 +99,8 @@ class TextClassifier:
         flags = rule_flags(analysed)
         return pl.DataFrame(
             {
-                f"cat_{c}": (above[:, i] | flags[f"trigger_{c}"].to_numpy()) & ~flags[f"denied_{c}"].to_numpy()
+                f"cat_{c}": (above[:, i] | flags[f"trigger_{c}"].to_numpy())
+                & ~flags[f"denied_{c}"].to_numpy()
                 for i, c in enumerate(CATEGORIES)
             }
         )

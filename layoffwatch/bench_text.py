@@ -80,12 +80,18 @@ def run(console: Console, *, data: Path, home: Path | None, records: int) -> dic
     table = Table(title="文本基准：关联企业与分类")
     for header in ("阶段", "秒", "每分钟记录数"):
         table.add_column(header, justify="left" if header == "阶段" else "right")
-    table.add_row(f"匹配器构建（{matcher.patterns.height:,} 个名称与简称，一次性）", f"{build_seconds:.1f}", "")
+    table.add_row(
+        f"匹配器构建（{matcher.patterns.height:,} 个名称与简称，一次性）", f"{build_seconds:.1f}", ""
+    )
     table.add_row("文本模型训练（一次性）", f"{fit_seconds:.1f}", "")
     table.add_row("关联企业", f"{link_seconds:.1f}", f"{texts.height / link_seconds * 60:,.0f}")
-    table.add_row("分类（模型与规则）", f"{classify_seconds:.1f}", f"{texts.height / classify_seconds * 60:,.0f}")
+    table.add_row(
+        "分类（模型与规则）", f"{classify_seconds:.1f}", f"{texts.height / classify_seconds * 60:,.0f}"
+    )
     table.add_row("关联 + 分类", f"{per_record:.1f}", f"{rate:,.0f}")
-    table.add_row("含一次性构建", f"{per_record + build_seconds + fit_seconds:.1f}", f"{rate_with_setup:,.0f}")
+    table.add_row(
+        "含一次性构建", f"{per_record + build_seconds + fit_seconds:.1f}", f"{rate_with_setup:,.0f}"
+    )
     console.print(table)
     met = "达标" if rate >= TARGET_RECORDS_PER_MINUTE else "未达标"
     console.print(

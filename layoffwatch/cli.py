@@ -59,10 +59,11 @@ app.add_typer(models_app, name="models")
 
 
 def _add_command_groups() -> None:
-    from layoffwatch import cli_alerts, cli_flows, cli_outbox, cli_report, cli_watchlist
+    from layoffwatch import cli_alerts, cli_flows, cli_links, cli_outbox, cli_report, cli_watchlist
 
     app.add_typer(cli_alerts.app, name="alerts")
     app.add_typer(cli_watchlist.app, name="watchlist")
+    app.add_typer(cli_links.app, name="links")
     app.add_typer(cli_outbox.app, name="outbox")
     app.command("notify")(cli_outbox.notify)
     app.add_typer(cli_report.app, name="report")

@@ -183,20 +183,22 @@ def sentiment(records: pd.DataFrame, as_of: date) -> pd.DataFrame:
     out["records_acceleration"] = out["records_30d"] - r[prev].groupby("uscc").size().reindex(
         out.index, fill_value=0
     )
+    # Built apart and joined once: inserting 80 columns one by one fragments the frame.
+    extra: dict[str, pd.Series] = {}
     for w in (30, 90):
         within = r["day"] > t - pd.Timedelta(days=w)
-        out[f"channels_{w}d"] = r[within].groupby("uscc")["channel"].nunique().reindex(out.index, fill_value=0)
+        extra[f"channels_{w}d"] = r[within].groupby("uscc")["channel"].nunique().reindex(out.index, fill_value=0)
     for c in CATEGORIES:
         about = r[f"cat_{c}"].fillna(False).astype(bool)
         for w in (7, 30, 90):
             within = about & (r["day"] > t - pd.Timedelta(days=w))
-            out[f"cat_{c}_{w}d"] = r[within].groupby("uscc").size().reindex(out.index, fill_value=0)
+            extra[f"cat_{c}_{w}d"] = r[within].groupby("uscc").size().reindex(out.index, fill_value=0)
             for ch in CHANNELS:
                 mask = within & (r["channel"] == ch)
-                out[f"cat_{c}_{ch}_{w}d"] = r[mask].groupby("uscc").size().reindex(out.index, fill_value=0)
+                extra[f"cat_{c}_{ch}_{w}d"] = r[mask].groupby("uscc").size().reindex(out.index, fill_value=0)
         before = r[about & prev].groupby("uscc").size().reindex(out.index, fill_value=0)
-        out[f"cat_{c}_acceleration"] = out[f"cat_{c}_30d"] - before
-    return out
+        extra[f"cat_{c}_acceleration"] = extra[f"cat_{c}_30d"] - before
+    return pd.concat([out, pd.DataFrame(extra, index=out.index)], axis=1)
 
 
 def feature_table(frames: dict[str, pd.DataFrame], as_of: date) -> pd.DataFrame:
@@ -224,6 +226,7 @@ def feature_table(frames: dict[str, pd.DataFrame], as_of: date) -> pd.DataFrame:
         .join(senti)
     )
     table[list(senti.columns)] = table[list(senti.columns)].fillna(0)
+    table = table.copy()  # one block per dtype again: the columns added below then stay cheap
     table["as_of"] = t
     table["days_from_spring_festival"] = days_to_spring_festival(as_of)
     table["headcount"] = table["headcount"].fillna(table["workers_paid_latest"])
@@ -248,8 +251,7 @@ def feature_table(frames: dict[str, pd.DataFrame], as_of: date) -> pd.DataFrame:
         table[f"{s}_peer_pct"] = (groups[s].rank(method="min") - 1) / groups[s].transform("count")
     for s in ("removed_share_30d", "removed_share_90d"):
         table[f"{s}_vs_peers"] = table[s] - groups[s].transform("median")
-    numeric = table.select_dtypes("number").columns
-    table[numeric] = table[numeric].replace([np.inf, -np.inf], np.nan)
+    table = table.replace([np.inf, -np.inf], np.nan)  # a new, consolidated frame
     last_report = table[["contribution_months_since_report", "payroll_months_since_report"]].min(axis=1)
     table["insufficient_data"] = (
         table["headcount"].isna() | (table["days_observed"] < 90) | last_report.isna() | (last_report > 4)

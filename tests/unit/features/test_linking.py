@@ -374,3 +374,38 @@ def test_the_matcher_is_saved_once_per_register_and_code(city: tuple[Path, Setti
     assert again is not first and again.candidates.equals(first.candidates)
     other = linked_sentiment.MatcherCache(folder=moved.folder, register_digest="another register")
     assert other.key != moved.key
+
+
+def test_uncertain_links_are_listed_for_review_and_never_counted(
+    city: tuple[Path, Settings], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from features.linked_sentiment import REVIEW_WHY
+    from layoffwatch.cli import app
+
+    _, settings = city
+    sentiment = from_lake(settings).sentiment
+    review = sentiment.for_review(date(2026, 1, 1), date(2026, 6, 30))
+    assert review.height > 0
+    assert set(review["why"].unique()) <= set(REVIEW_WHY.values())
+    assert review["name"].is_not_null().all()
+    records = lake.scan(settings, SENTIMENT).collect()
+    counted = EnterpriseMatcher.from_register(lake.scan(settings, ENTERPRISES).collect()).links(records)
+    counted = counted.filter(pl.col("status") == LINKED)
+    assert review.join(counted, on=["channel", "record_id", "uscc"], how="semi").is_empty()
+
+    monkeypatch.setenv("LAYOFFWATCH_HOME", str(settings.home))
+    runner = CliRunner()
+    listed = runner.invoke(app, ["links", "review", "--as-of", "2026-06-30", "--days", "200", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert len(json.loads(listed.stdout)) == review.height
+    out = tmp_path / "review.csv"
+    written = runner.invoke(app, ["links", "review", "--as-of", "2026-06-30", "--days", "200", "--out", str(out)])
+    assert written.exit_code == 0, written.output
+    text = out.read_text(encoding="utf-8-sig")
+    assert text.splitlines()[0].startswith("发布时间,渠道,编号,候选企业")
+    bad = runner.invoke(app, ["links", "review", "--as-of", "2026-06-30", "--out", str(tmp_path / "x.xlsx")])
+    assert bad.exit_code == 2 and "expected a .csv" in bad.output

@@ -24,7 +24,10 @@ def categories(*texts: str) -> list[set[str]]:
 
 
 def test_a_negation_word_before_the_matter_denies_it() -> None:
-    assert flags("我就在厂里上班，没有裁员，别听网上瞎说") == {"denied_layoffs": True, "trigger_layoffs": True}
+    assert flags("我就在厂里上班，没有裁员，别听网上瞎说") == {
+        "denied_layoffs": True,
+        "trigger_layoffs": True,
+    }
     assert "denied_shutdown" in flags("公司并未停产，订单排到年底")
     assert "denied_wage_arrears" in flags("经核实，该企业不存在拖欠工资情况")
 

@@ -17,7 +17,9 @@ def evaluation() -> TextEvaluation:
     return evaluate_text()
 
 
-def test_the_evaluation_covers_every_category_on_sentences_never_trained_on(evaluation: TextEvaluation) -> None:
+def test_the_evaluation_covers_every_category_on_sentences_never_trained_on(
+    evaluation: TextEvaluation,
+) -> None:
     s = evaluation.summary
     assert s["held_out_file"] not in str(s["train_files"])
     assert int(s["train_sentences"]) >= 1500 and int(s["held_out_sentences"]) >= 300
