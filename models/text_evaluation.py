@@ -64,7 +64,9 @@ def evaluate_text(classifier: TextClassifier | None = None) -> TextEvaluation:
         negated_truth = label_matrix(negations["labels"])
         negated_predicted = _predicted(model, negations["text"], rules=rules)
         summary[f"{variant}_macro_f1"] = float(np.mean(f1s))
-        summary[f"{variant}_negation_accuracy"] = float((negated_predicted == negated_truth).all(axis=1).mean())
+        summary[f"{variant}_negation_accuracy"] = float(
+            (negated_predicted == negated_truth).all(axis=1).mean()
+        )
         summary[f"{variant}_held_out_exact_match"] = float((predicted == truth).all(axis=1).mean())
     summary["macro_f1_met"] = str(summary["model_and_rules_macro_f1"] >= MACRO_F1_TARGET)  # type: ignore[operator]
     summary["negation_met"] = str(
