@@ -59,6 +59,15 @@ def _late() -> pl.Expr:
     )
 
 
+# What the text model read in the records, per category: code, title, what the records report.
+_TEXT_REASONS = {
+    "wage_arrears": ("R20", "舆情反映欠薪", "欠薪讨薪"),
+    "layoffs": ("R21", "舆情反映裁员", "裁员辞退"),
+    "shutdown": ("R22", "舆情反映停产", "停产、关停或负责人失联"),
+    "social_insurance": ("R23", "舆情反映社保断缴", "社保断缴"),
+    "collective_action": ("R24", "舆情反映聚集", "职工聚集、拉横幅或集体上访"),
+}
+
 REASON_CODES: dict[str, ReasonCode] = {
     "removals_30d": ReasonCode(
         "R01", "近期集中减员",
@@ -119,31 +128,14 @@ REASON_CODES: dict[str, ReasonCode] = {
     "gatherings": ReasonCode(
         "R16", "聚集人数多", pl.format("近90天涉及该企业的聚集、上访最多{}人", _num("max_participants_90d"))
     ),
-    "text_wage_arrears": ReasonCode(
-        "R20", "舆情反映欠薪",
-        pl.format("近30天有{}条舆情、信访、热线或警情反映该企业欠薪讨薪（近90天{}条）",
-                  _num("cat_wage_arrears_30d"), _num("cat_wage_arrears_90d")),
-    ),
-    "text_layoffs": ReasonCode(
-        "R21", "舆情反映裁员",
-        pl.format("近30天有{}条舆情、信访、热线或警情反映该企业裁员辞退（近90天{}条）",
-                  _num("cat_layoffs_30d"), _num("cat_layoffs_90d")),
-    ),
-    "text_shutdown": ReasonCode(
-        "R22", "舆情反映停产",
-        pl.format("近30天有{}条舆情、信访、热线或警情反映该企业停产、关停或负责人失联（近90天{}条）",
-                  _num("cat_shutdown_30d"), _num("cat_shutdown_90d")),
-    ),
-    "text_social_insurance": ReasonCode(
-        "R23", "舆情反映社保断缴",
-        pl.format("近30天有{}条舆情、信访、热线或警情反映该企业社保断缴（近90天{}条）",
-                  _num("cat_social_insurance_30d"), _num("cat_social_insurance_90d")),
-    ),
-    "text_collective_action": ReasonCode(
-        "R24", "舆情反映聚集",
-        pl.format("近30天有{}条舆情、信访、热线或警情反映该企业职工聚集、拉横幅或集体上访（近90天{}条）",
-                  _num("cat_collective_action_30d"), _num("cat_collective_action_90d")),
-    ),
+    **{
+        f"text_{category}": ReasonCode(
+            code, title,
+            pl.format(f"近30天有{{}}条舆情、信访、热线或警情反映该企业{what}（近90天{{}}条）",
+                      _num(f"cat_{category}_30d"), _num(f"cat_{category}_90d")),
+        )
+        for category, (code, title, what) in _TEXT_REASONS.items()
+    },
     "reporting_gap": ReasonCode(
         "R17", "数据报送中断",
         pl.format("社保缴费或工资数据已{}个月未报送",
