@@ -1,7 +1,8 @@
 """Short excerpts of the sentiment records an alert rests on: what officers read as evidence.
 
-For each alerted enterprise, up to ``PER_ENTERPRISE`` records linked to it in the last
-``WINDOW_DAYS`` days: those the text model put in a category first, then the newest. Each excerpt
+For each alerted enterprise and channel, up to ``PER_ENTERPRISE`` records linked to it in the last
+``WINDOW_DAYS`` days: those the text model put in a category first, then the newest (each office is
+shown at most three, of its own channels). Each excerpt
 is the record's readable text (tags and links gone, characters as written), de-identified
 (identity and mobile numbers masked, ``alerts.fields.deidentify``) and cut to
 ``EXCERPT_CHARS`` characters. An excerpt carries its channel and categories, so each office is
@@ -55,16 +56,17 @@ def excerpts_from(rows: pl.DataFrame) -> dict[str, list[dict[str, Any]]]:
             readable_text("text").alias("text"),
         )
         .sort(["uscc", pl.col("categories").list.len() > 0, "published_at"], descending=[False, True, True])
-        .group_by("uscc", maintain_order=True)
+        # The best of each channel: an office that sees only some channels still gets its own.
+        .group_by("uscc", "channel", maintain_order=True)
         .head(PER_ENTERPRISE)
-        .with_columns(
-            pl.when(pl.col("text").str.len_chars() > EXCERPT_CHARS)
-            .then(pl.col("text").str.slice(0, EXCERPT_CHARS - 1) + "…")
-            .otherwise(pl.col("text"))
-            .alias("text")
-        )
+        .sort(["uscc", pl.col("categories").list.len() > 0, "published_at"], descending=[False, True, True])
     )
     out: dict[str, list[dict[str, Any]]] = {}
     for row in chosen.select("uscc", "day", "channel", "categories", "text").iter_rows(named=True):
-        out.setdefault(row.pop("uscc"), []).append({**row, "text": deidentify(row["text"] or "")})
+        # Masked before it is cut, so a number at the cut is not left half visible.
+        out.setdefault(row.pop("uscc"), []).append({**row, "text": _cut(deidentify(row["text"] or ""))})
     return out
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"

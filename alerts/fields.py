@@ -53,8 +53,9 @@ REASON_CATEGORY: dict[str, str] = {
     "R24": "collective_action",
 }  # fmt: skip
 
-# An excerpt of a sentiment record (alerts.excerpts) is shown to an office that sees "excerpts" and
-# the record's channel, or sees collective action when the text model read one in it.
+# An excerpt of a sentiment record (alerts.excerpts) is shown only to an office that sees "excerpts"
+# and the record's channel, at most EXCERPTS_SHOWN of them.
+EXCERPTS_SHOWN = 3
 EXCERPT_CATEGORY: dict[str, str] = {
     "police": "police", "petition": "petitions", "hotline": "hotline", "online": "online",
 }  # fmt: skip
@@ -73,8 +74,12 @@ ALWAYS_SHOWN = ("kind", "uscc", "name", "tier", "as_of")
 
 # A resident identity number (GB 11643: area, birth date, sequence, check) or a mobile number in free
 # text is masked before any office sees it: messages are about enterprises, never about a person.
+# Full-width digits are read as digits; the 15-digit numbers issued before 1999 and numbers written
+# with a +86 prefix or separators (138-1234-5678) are masked too.
 _IDENTITY_NUMBER = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![0-9A-Za-z])")
-_MOBILE_NUMBER = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+_OLD_IDENTITY_NUMBER = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{7}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}(?![0-9A-Za-z])")
+_MOBILE_NUMBER = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}(?!\d)")
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９＋－", "0123456789+-")
 
 EVIDENCE_LABELS: dict[str, str] = {
     "headcount": "参保人数",
@@ -127,8 +132,7 @@ def visible_details(details: Mapping[str, Any], sees: frozenset[str]) -> dict[st
             {**e, "text": deidentify(e.get("text", ""))}
             for e in details.get("excerpts") or []
             if EXCERPT_CATEGORY.get(e.get("channel", "")) in sees
-            or ("collective_action" in (e.get("categories") or []) and "collective_action" in sees)
-        ]
+        ][:EXCERPTS_SHOWN]
     if details.get("kind") == "area":
         for key in ("level", "area", "rules"):
             if key in details:
@@ -140,8 +144,10 @@ def visible_details(details: Mapping[str, Any], sees: frozenset[str]) -> dict[st
 
 def deidentify(text: str) -> str:
     """``text`` with resident identity numbers and mobile numbers masked (keeping the first digits)."""
+    text = text.translate(_FULL_WIDTH_DIGITS)
     text = _IDENTITY_NUMBER.sub(lambda m: m.group(0)[:6] + "*" * 12, text)
-    return _MOBILE_NUMBER.sub(lambda m: m.group(0)[:3] + "*" * 8, text)
+    text = _OLD_IDENTITY_NUMBER.sub(lambda m: m.group(0)[:6] + "*" * 9, text)
+    return _MOBILE_NUMBER.sub(lambda m: m.group(0)[: len(m.group(0)) - 8] + "*" * 8, text)
 
 
 def check_complete() -> list[str]:

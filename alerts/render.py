@@ -29,6 +29,9 @@ AREA_LEVEL_ZH = {"county": "全辖区", "township": "乡镇（街道）", "chain
 SHARES = ("removed_share_30d",)
 AMOUNTS = ("contribution_arrears", "wage_arrears_amount")
 CHANNEL_ZH = {"online": "网络舆情", "petition": "信访", "hotline": "12345热线", "police": "警情"}
+# A record's text is quoted, never read as Markdown: no link, emphasis or heading it writes takes
+# effect in a message (full-width look-alikes read the same to a person).
+_MARKDOWN_INERT = str.maketrans("[]()*_`#|!\\<>~", "［］（）＊＿｀＃｜！＼＜＞～")
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,7 @@ def _excerpt(excerpt: Mapping[str, Any]) -> str:
     kinds = "、".join(CATEGORY_ZH.get(c, c) for c in excerpt.get("categories") or [])
     channel = CHANNEL_ZH.get(excerpt.get("channel", ""), excerpt.get("channel", ""))
     head = " · ".join(part for part in (excerpt.get("day") or "", channel, kinds) if part)
-    return f"{head}：{excerpt.get('text', '')}"
+    return f"{head}：{str(excerpt.get('text', '')).translate(_MARKDOWN_INERT)}"
 
 
 def render_digest(office: Office, items: Sequence[Rendered], *, day: date) -> Rendered:

@@ -7,7 +7,7 @@ documented in its README): the writers ``TRAIN_FILES`` only. Thresholds are chos
 cross-validation inside those files, so the held-out writer and the negation set are never seen
 before ``evaluate_text`` reads them.
 
-The model is small and deterministic (about a thousand sentences, a few seconds to fit), so each
+The model is small and deterministic (1,800 sentences, a few seconds to fit), so each
 process fits it once from the corpus (``default_classifier``) instead of keeping an artifact.
 """
 

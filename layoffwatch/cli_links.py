@@ -50,7 +50,8 @@ def links_review(
     until = parse_day(as_of, "--as-of")
     rows = from_lake(cfg).sentiment.for_review(until - timedelta(days=days), until)
     rows = rows.with_columns(
-        readable_text("text").str.slice(0, EXCERPT_CHARS).map_elements(deidentify, return_dtype=pl.String),
+        # Masked before it is cut, so a number at the cut is not left half visible.
+        readable_text("text").map_elements(deidentify, return_dtype=pl.String).str.slice(0, EXCERPT_CHARS),
         pl.col("published_at").dt.convert_time_zone(str(cfg.tz)).dt.strftime("%Y-%m-%d %H:%M"),
         pl.col("confidence").round(2),
     ).select(list(HEADERS))

@@ -49,9 +49,12 @@ def test_records_with_a_category_come_first_then_the_newest_cut_and_deidentified
             ("online", 29, "今天天气不错", ()),
         )
     )[A]
-    assert len(chosen) == PER_ENTERPRISE
-    assert [e["day"] for e in chosen] == ["2026-11-27", "2026-11-25", "2026-11-20"]
-    hotline, police, online = chosen
+    # Up to PER_ENTERPRISE per channel; categorised first, then the newest.
+    assert [(e["channel"], e["day"]) for e in chosen] == [
+        ("hotline", "2026-11-27"), ("police", "2026-11-25"), ("online", "2026-11-20"),
+        ("online", "2026-11-29"), ("online", "2026-11-28"),
+    ]  # fmt: skip
+    hotline, police, online = chosen[:3]
     assert "<" not in hotline["text"] and "script" not in hotline["text"].replace("＜script＞", "")
     assert hotline["text"].endswith("鑫达停保了")
     assert len(police["text"]) == EXCERPT_CHARS and police["text"].endswith("…")
@@ -76,10 +79,12 @@ def test_each_office_sees_only_the_excerpts_of_the_channels_it_may_see() -> None
     }
     assert seen == {
         "hr": ["online", "police", "hotline"],
-        "public_security": ["police", "hotline"],  # police records, and gatherings on any channel
-        "petitions": ["police", "hotline"],  # gatherings; no petition records here
+        "public_security": ["police"],  # a channel it may see; the hotline's gathering is not
+        "petitions": [],  # no petition records here
         "cyberspace": ["online"],
     }
+    many = {**details, "excerpts": excerpts * 3}
+    assert len(visible_details(many, config.office("hr").sees)["excerpts"]) == 3
     cyberspace = next(o for o in config.offices if o.key == "cyberspace")
     message = render_alert(
         cyberspace, visible_details(details, cyberspace.sees), reason=NotifyReason.FIRST, alert_id=7,
@@ -88,6 +93,13 @@ def test_each_office_sees_only_the_excerpts_of_the_channels_it_may_see() -> None
     assert "舆情信访摘录" in message.body
     assert "2026-11-28 · 网络舆情 · 欠薪讨薪：网帖：鑫达铜业欠薪" in message.body
     assert "报警" not in message.body
+    injected = {**details, "excerpts": [{"channel": "online", "day": "2026-11-28", "categories": [],
+                                          "text": "[点此登记](javascript:alert(1)) **急**"}]}  # fmt: skip
+    body = render_alert(
+        cyberspace, visible_details(injected, cyberspace.sees), reason=NotifyReason.FIRST, alert_id=7,
+        link="http://127.0.0.1:8000/alerts/7", firing=True, deadline=None, tz=SHANGHAI,
+    ).body  # fmt: skip
+    assert "](javascript" not in body and "**急**" not in body and "［点此登记］" in body
 
 
 @pytest.fixture(scope="module")

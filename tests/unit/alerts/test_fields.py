@@ -180,3 +180,13 @@ def test_identity_and_mobile_numbers_in_free_text_are_masked_before_any_office_s
         frozenset({"petitions"}),
     )  # fmt: skip
     assert identity not in view["reasons"][0]["sentence"]
+
+
+def test_numbers_in_other_forms_are_masked_too() -> None:
+    from alerts.fields import deidentify
+
+    assert deidentify("电话１３８１２３４５６７８") == "电话138********"
+    assert deidentify("+8613812345678") == "+86138********"
+    assert "12345678" not in deidentify("138-1234-5678").replace("-", "")
+    assert deidentify("身份证110105700101123") == "身份证110105*********"
+    assert deidentify("信用代码91141081MA0000001A，金额1234567元") == "信用代码91141081MA0000001A，金额1234567元"

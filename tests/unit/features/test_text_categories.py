@@ -91,3 +91,31 @@ def test_the_corpus_files_are_disjoint() -> None:
     assert not train & set(read_corpus(NEGATION_FILE)["text"])
     negations = read_corpus(NEGATION_FILE)
     assert negations.height >= 100 and negations["negated"].all()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "公司未来三个月将裁员",
+        "公司无故辞退30人",
+        "未提前通知就裁员",
+        "不是第一次拖欠工资了",
+        "厂里裁了一百多人，我还没有被辞退",
+        "公司社保已经断缴三个月了",
+        "工资一直没有按时发放",
+        "已停产，生产无法正常进行",
+        "老板跑路了，工资拖欠三个月，网传要裁员是谣言",
+        "我请假的第二天就被辞退了",
+    ],
+)
+def test_words_that_only_look_like_a_denial_deny_nothing(text: str) -> None:
+    found = flags(text)
+    denied = {k for k in found if k.startswith("denied_")}
+    if "谣言" in text:  # the rumour of layoffs is denied; the absconding boss and the arrears are not
+        assert denied == {"denied_layoffs"}, found
+    else:
+        assert not denied, (text, found)
+
+
+def test_a_look_alike_word_triggers_nothing() -> None:
+    assert not any(k.startswith("trigger_") for k in flags("劳动仲裁员说要等通知"))
