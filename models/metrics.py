@@ -45,7 +45,10 @@ class Metrics:
 
 
 def _ranked(rows: pl.DataFrame) -> pl.DataFrame:
-    return rows.with_columns(
+    # Ties (the rule baseline has a handful of distinct scores) are broken by USCC, not by row order:
+    # which of a tie falls inside the budget must not depend on how the rows happened to be ordered.
+    ordered = rows.sort("as_of", "uscc") if "uscc" in rows.columns else rows
+    return ordered.with_columns(
         pl.col("score").rank("ordinal", descending=True).over("as_of").alias("_rank"),
         pl.len().over("as_of").alias("_n"),
     )
