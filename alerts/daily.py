@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from alerts.area import area_warnings
 from alerts.config import AlertingConfig, load_alerting
-from alerts.episodes import Candidate, EpisodeRun, candidates_from_scores, update_episodes
+from alerts.episodes import Candidate, EpisodeRun, alerted, candidates_from_scores, update_episodes
 from alerts.excerpts import excerpts_for
 from alerts.silences import silenced_on
 from features.catalog import EVIDENCE_COLUMNS
@@ -27,7 +27,6 @@ from layoffwatch.errors import UserError
 from layoffwatch.settings import Settings
 from models import registry
 from models.scoring import EXPLAINED_TIERS
-from models.tiers import TIER_RANK, tier_rank_expr
 from store.db import engine_for
 from store.tables import Alert, Enterprise, RiskScore
 from store.uow import unit_of_work
@@ -64,8 +63,8 @@ def alert_day(
                 "还没有启用的模型，无法生成预警；请先运行 layoffwatch train 和 layoffwatch score。"
             )
         scored = day_scores(session, as_of=as_of, model_version=champion.version)
-        alerted = scored.filter(tier_rank_expr() >= TIER_RANK[config.min_tier])["uscc"]
-        quoted = excerpts_for(settings, as_of=as_of, usccs=set(alerted.to_list()))
+        usccs = set(alerted(scored, config)["uscc"].to_list())
+        quoted = excerpts_for(settings, as_of=as_of, usccs=usccs)
         result = alert_scores(
             session, scored, settings=settings, config=config, as_of=as_of, now=now, excerpts=quoted
         )

@@ -343,6 +343,11 @@ def _zh(tier: str) -> str:
     return TIER_ZH.get(tier, tier)
 
 
+def alerted(scored: pl.DataFrame, config: AlertingConfig) -> pl.DataFrame:
+    """The scored rows that get an enterprise alert: tier ``config.min_tier`` or above."""
+    return scored.filter(tier_rank_expr() >= TIER_RANK[config.min_tier])
+
+
 def candidates_from_scores(
     scored: pl.DataFrame,
     *,
@@ -357,7 +362,7 @@ def candidates_from_scores(
     sentiment excerpts its alert quotes (``alerts.excerpts``).
     """
     quoted = excerpts or {}
-    rows = scored.filter(tier_rank_expr() >= TIER_RANK[config.min_tier])
+    rows = alerted(scored, config)
     if rows.is_empty():
         return []
     offices = routed_offices(rows, config)

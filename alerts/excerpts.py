@@ -49,17 +49,19 @@ def excerpts_from(rows: pl.DataFrame) -> dict[str, list[dict[str, Any]]]:
     if rows.is_empty():
         return {}
     categories = [pl.when(pl.col(c)).then(pl.lit(c.removeprefix("cat_"))) for c in CATEGORY_COLUMNS]
+    best_first = ["uscc", pl.col("categories").list.len() > 0, "published_at"]
+    best_first_descending = [False, True, True]
     chosen = (
         rows.with_columns(
             pl.concat_list(categories).list.drop_nulls().alias("categories"),
             local_day(pl.col("published_at")).cast(pl.String),
             readable_text("text").alias("text"),
         )
-        .sort(["uscc", pl.col("categories").list.len() > 0, "published_at"], descending=[False, True, True])
+        .sort(best_first, descending=best_first_descending)
         # The best of each channel: an office that sees only some channels still gets its own.
         .group_by("uscc", "channel", maintain_order=True)
         .head(PER_ENTERPRISE)
-        .sort(["uscc", pl.col("categories").list.len() > 0, "published_at"], descending=[False, True, True])
+        .sort(best_first, descending=best_first_descending)
     )
     out: dict[str, list[dict[str, Any]]] = {}
     for row in chosen.select("uscc", "day", "channel", "categories", "text").iter_rows(named=True):

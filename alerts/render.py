@@ -28,7 +28,8 @@ TIER_MARK = {"red": "🔴", "orange": "🟠", "yellow": "🟡", "blue": "🔵"}
 AREA_LEVEL_ZH = {"county": "全辖区", "township": "乡镇（街道）", "chain": "产业链"}
 SHARES = ("removed_share_30d",)
 AMOUNTS = ("contribution_arrears", "wage_arrears_amount")
-CHANNEL_ZH = {"online": "网络舆情", "petition": "信访", "hotline": "12345热线", "police": "警情"}
+# How a message names a record's channel (longer than the source's column values, sources.schema).
+EXCERPT_CHANNEL_ZH = {"online": "网络舆情", "petition": "信访", "hotline": "12345热线", "police": "警情"}
 # A record's text is quoted, never read as Markdown: no link, emphasis or heading it writes takes
 # effect in a message (full-width look-alikes read the same to a person).
 _MARKDOWN_INERT = str.maketrans("[]()*_`#|!\\<>~", "［］（）＊＿｀＃｜！＼＜＞～")
@@ -132,7 +133,7 @@ def render_alert(
 def _excerpt(excerpt: Mapping[str, Any]) -> str:
     """``2026-11-28 · 网络舆情 · 欠薪讨薪：……`` (the categories the text model read, if any)."""
     kinds = "、".join(CATEGORY_ZH.get(c, c) for c in excerpt.get("categories") or [])
-    channel = CHANNEL_ZH.get(excerpt.get("channel", ""), excerpt.get("channel", ""))
+    channel = EXCERPT_CHANNEL_ZH.get(excerpt.get("channel", ""), excerpt.get("channel", ""))
     head = " · ".join(part for part in (excerpt.get("day") or "", channel, kinds) if part)
     return f"{head}：{str(excerpt.get('text', '')).translate(_MARKDOWN_INERT)}"
 

@@ -17,6 +17,7 @@ import hashlib
 import shutil
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import cache
 from pathlib import Path
 
 import polars as pl
@@ -50,8 +51,13 @@ class MatcherCache:
 
     @property
     def key(self) -> str:
-        code = hashlib.sha256(b"".join(path.read_bytes() for path in _MATCHER_CODE)).hexdigest()
-        return hashlib.sha256(f"{self.register_digest}:{code}".encode()).hexdigest()[:32]
+        return hashlib.sha256(f"{self.register_digest}:{_matcher_code_digest()}".encode()).hexdigest()[:32]
+
+
+@cache
+def _matcher_code_digest() -> str:
+    """The linker's source, hashed once per process (it does not change while the process runs)."""
+    return hashlib.sha256(b"".join(path.read_bytes() for path in _MATCHER_CODE)).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -82,15 +88,16 @@ class LinkedSentiment:
         """The linked rows of the records published in (``after``, ``until``] with the records' own
         ``record_id`` and ``text``: the evidence an alert quotes. Read from the records (kept
         linked rows carry no text)."""
-        records = self._records_after(after).filter(local_day(pl.col("published_at")) <= until)
-        return _linked(records, self.register, self.cache, keep=("record_id", "text"))
+        return _linked(
+            self._records_between(after, until), self.register, self.cache, keep=("record_id", "text")
+        )
 
     def for_review(self, after: date, until: date) -> pl.DataFrame:
         """The uncertain links of the records published in (``after``, ``until``]: one row per
         (record, candidate enterprise) that the linker kept for a person to decide, never counted
         as evidence. Columns: channel, record_id, published_at, text, uscc, name (the candidate's),
         matched (the words found), confidence, why (``REVIEW_WHY``)."""
-        records = self._records_after(after).filter(local_day(pl.col("published_at")) <= until).collect()
+        records = self._records_between(after, until).collect()
         links = matcher(self.register, self.cache).links(records)
         key = ["channel", "record_id"]
         carried = links.filter(pl.col("kind") == "uscc").select(*key, pl.lit(True).alias("_carries"))
@@ -114,6 +121,9 @@ class LinkedSentiment:
             .select(*key, "published_at", "text", "uscc", "name", "matched", "confidence", "why")
             .sort("published_at", "channel", "record_id", "confidence", descending=[True, False, False, True])
         )
+
+    def _records_between(self, after: date, until: date) -> pl.LazyFrame:
+        return self._records_after(after).filter(local_day(pl.col("published_at")) <= until)
 
     def _records_after(self, day: date | None) -> pl.LazyFrame:
         records = self.records.select(RECORD_COLUMNS)

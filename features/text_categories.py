@@ -112,11 +112,8 @@ def rule_flags(texts: pl.Series) -> pl.DataFrame:
     clause = pl.col("clause").fill_null("")
     k = pl.col("k")
     statement = ~clause.str.contains(NOT_A_STATEMENT)
-    mentions_any = pl.any_horizontal(clause.str.contains(MENTIONS[c]) for c in CATEGORIES)
     columns: list[pl.Expr] = [
         clause.str.contains(REBUTTAL).alias("rebuttal"),
-        # A rebuttal naming no matter answers the clauses before it.
-        pl.when(clause.str.contains(REBUTTAL) & ~mentions_any).then(k).max().over("row").alias("rebut_k"),
         clause.str.contains(VERDICT).alias("verdict"),
     ]
     for c in CATEGORIES:
@@ -125,14 +122,21 @@ def rule_flags(texts: pl.Series) -> pl.DataFrame:
             clause.str.contains(f"({NEGATION}){NEGATION_GAP}({NEGATABLE[c]})").alias(f"n_{c}"),
             (clause.str.contains(IN_ORDER[c]) & statement).alias(f"o_{c}"),
         ]
+    mentions_any = pl.any_horizontal(pl.col(f"m_{c}") for c in CATEGORIES)
+    # A rebuttal naming no matter answers the clauses before it.
+    rebut_k = pl.when(pl.col("rebuttal") & ~mentions_any).then(k).max().over("row").alias("rebut_k")
     # How far back each category's answers reach: a statement that it is in order, or a negation in
     # a verdict clause (经核实，该企业未裁员), covers the earlier mentions; other negations only their own.
-    flagged = clauses.with_columns(columns).with_columns(
-        pl.max_horizontal(
-            pl.when(pl.col(f"o_{c}") | (pl.col(f"n_{c}") & pl.col("verdict"))).then(k).max().over("row"),
-            pl.col("rebut_k"),
-        ).alias(f"d_{c}")
-        for c in CATEGORIES
+    flagged = (
+        clauses.with_columns(columns)
+        .with_columns(rebut_k)
+        .with_columns(
+            pl.max_horizontal(
+                pl.when(pl.col(f"o_{c}") | (pl.col(f"n_{c}") & pl.col("verdict"))).then(k).max().over("row"),
+                pl.col("rebut_k"),
+            ).alias(f"d_{c}")
+            for c in CATEGORIES
+        )
     )
     aggs: list[pl.Expr] = []
     for c in CATEGORIES:

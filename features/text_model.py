@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -27,12 +28,13 @@ from sklearn.model_selection import KFold
 from features.text_categories import CATEGORIES, rule_flags
 from features.text_normalise import normalise
 from layoffwatch.errors import UserError
+from sources.schema import CHANNEL_ZH
 
 CORPUS = Path(__file__).with_name("text_corpus")
 TRAIN_FILES = ("writer_a.jsonl", "writer_b.jsonl", "writer_e.jsonl", "writer_f.jsonl")
 HELD_OUT_FILE = "writer_c.jsonl"
 NEGATION_FILE = "negation_d.jsonl"
-CHANNELS = ("online", "petition", "hotline", "police")
+CHANNELS = tuple(CHANNEL_ZH)
 THRESHOLDS = np.round(np.arange(0.2, 0.71, 0.05), 2)
 FOLDS = 5
 SEED = 2026
@@ -86,8 +88,7 @@ class TextClassifier:
 
     def probabilities(self, analysed: pl.Series) -> np.ndarray:
         """Per category, the model's probability for each normalised text (rules not applied)."""
-        features = self.vectorizer.transform(analysed.fill_null("").to_list())
-        return np.column_stack([model.predict_proba(features)[:, 1] for model in self.models])
+        return _probabilities(self.models, self.vectorizer.transform(analysed.fill_null("").to_list()))
 
     def categorise(self, texts: pl.Series, *, rules: bool = True, normalised: bool = False) -> pl.DataFrame:
         """``cat_<category>`` booleans for each text: the model above its threshold or a hard trigger,
@@ -104,6 +105,11 @@ class TextClassifier:
                 for i, c in enumerate(CATEGORIES)
             }
         )
+
+
+def _probabilities(models: tuple[LogisticRegression, ...], features: Any) -> np.ndarray:
+    """One column per category: each model's probability of its category."""
+    return np.column_stack([model.predict_proba(features)[:, 1] for model in models])
 
 
 def _vectorizer() -> TfidfVectorizer:
@@ -128,8 +134,7 @@ def fit(corpus: pl.DataFrame) -> TextClassifier:
     out_of_fold = np.zeros(y.shape, dtype=np.float64)
     for train, test in KFold(FOLDS, shuffle=True, random_state=SEED).split(texts):
         vectorizer, models = _fit_models([texts[i] for i in train], y[train])
-        features = vectorizer.transform([texts[i] for i in test])
-        out_of_fold[test] = np.column_stack([m.predict_proba(features)[:, 1] for m in models])
+        out_of_fold[test] = _probabilities(models, vectorizer.transform([texts[i] for i in test]))
     thresholds = tuple(float(_best_threshold(out_of_fold[:, i], y[:, i])) for i in range(y.shape[1]))
     vectorizer, models = _fit_models(texts, y)
     return TextClassifier(vectorizer=vectorizer, models=models, thresholds=thresholds)

@@ -34,9 +34,7 @@ def normalised_text(expr: pl.Expr | str = "text") -> pl.Expr:
     """The normalised form of a String expression (elementwise: one output per input row)."""
     column = pl.col(expr) if isinstance(expr, str) else expr
     return (
-        column.str.replace_all(_COMMENT, " ")
-        .str.replace_all(_BLOCK_TAG, " ")
-        .str.replace_all(_ANY_TAG, "")
+        _without_tags(column)
         .pipe(_collapse)
         .map_batches(_unescape, return_dtype=pl.String, is_elementwise=True)
         .str.normalize("NFKC")
@@ -51,9 +49,7 @@ def readable_text(expr: pl.Expr | str = "text") -> pl.Expr:
     the characters as written (no NFKC, no conversion to simplified)."""
     column = pl.col(expr) if isinstance(expr, str) else expr
     return (
-        column.str.replace_all(_COMMENT, " ")
-        .str.replace_all(_BLOCK_TAG, " ")
-        .str.replace_all(_ANY_TAG, "")
+        _without_tags(column)
         .map_batches(_unescape, return_dtype=pl.String, is_elementwise=True)
         # Entities can spell tags ("&lt;script&gt;"): what they decode to is dropped too, and any
         # angle bracket left is shown as its full-width form, never read as markup downstream.
@@ -68,6 +64,11 @@ def readable_text(expr: pl.Expr | str = "text") -> pl.Expr:
 def normalise(texts: pl.Series) -> pl.Series:
     """``normalised_text`` over a Series, keeping its name."""
     return pl.DataFrame({"t": texts.cast(pl.String)}).select(normalised_text("t"))["t"].alias(texts.name)
+
+
+def _without_tags(expr: pl.Expr) -> pl.Expr:
+    """Comments and tags dropped; a block tag leaves a space so the words either side stay apart."""
+    return expr.str.replace_all(_COMMENT, " ").str.replace_all(_BLOCK_TAG, " ").str.replace_all(_ANY_TAG, "")
 
 
 def _collapse(expr: pl.Expr) -> pl.Expr:

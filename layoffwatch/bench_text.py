@@ -18,19 +18,18 @@ from rich.table import Table
 from features.linking import LINKED, EnterpriseMatcher
 from features.text_model import TRAIN_FILES, fit, read_corpus
 from layoffwatch.bench_model import _peak_gb, find_home
+from layoffwatch.errors import UserError
 from sources.schema import ENTERPRISES, SENTIMENT
 from store import lake
 
 TARGET_RECORDS_PER_MINUTE = 1_000_000
 
 
-def records_to_read(settings_records: pl.DataFrame, count: int) -> pl.DataFrame:
+def records_to_read(lake_records: pl.DataFrame, count: int) -> pl.DataFrame:
     """``count`` records: the lake's, cycled with new ids when it holds fewer."""
-    if settings_records.is_empty():
-        raise ValueError("the lake holds no sentiment records")
-    copies = -(-count // settings_records.height)
+    copies = -(-count // lake_records.height)
     return (
-        pl.concat([settings_records] * copies)
+        pl.concat([lake_records] * copies)
         .head(count)
         .with_columns(pl.int_range(pl.len()).cast(pl.String).alias("record_id"))
     )
@@ -39,7 +38,12 @@ def records_to_read(settings_records: pl.DataFrame, count: int) -> pl.DataFrame:
 def run(console: Console, *, data: Path, home: Path | None, records: int) -> dict[str, object]:
     settings = find_home(data, home)
     register = lake.scan(settings, ENTERPRISES).collect()
-    texts = records_to_read(lake.scan(settings, SENTIMENT).collect(), records)
+    in_lake = lake.scan(settings, SENTIMENT).collect()
+    if in_lake.is_empty():
+        raise UserError(
+            f"{settings.home}: the lake holds no sentiment records; run `layoffwatch bench ingest` first."
+        )
+    texts = records_to_read(in_lake, records)
     console.print(f"bench text：{register.height:,} 家企业的名称与简称，{texts.height:,} 条舆情信访记录")
 
     started = time.perf_counter()

@@ -64,7 +64,7 @@ def links_review(
         safe = rows.with_columns(
             spreadsheet_safe(pl.col(c)).alias(c) for c, t in rows.schema.items() if t == pl.String
         )
-        out.write_bytes(b"\xef\xbb\xbf" + safe.rename(HEADERS).write_csv().encode("utf-8"))
+        safe.rename(HEADERS).write_csv(out, include_bom=True)
         console.print(f"已导出 {rows.height} 条待核关联到 {out}。", highlight=False)
         return
     table = Table(

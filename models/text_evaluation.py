@@ -50,8 +50,9 @@ def evaluate_text(classifier: TextClassifier | None = None) -> TextEvaluation:
         "held_out_file": HELD_OUT_FILE,
         "negation_file": NEGATION_FILE,
     }
+    truth = label_matrix(held_out["labels"])
+    negated_truth = label_matrix(negations["labels"])
     for variant, rules in (("model_and_rules", True), ("model_alone", False)):
-        truth = label_matrix(held_out["labels"])
         predicted = _predicted(model, held_out["text"], rules=rules)
         f1s = []
         for i, c in enumerate(CATEGORIES):
@@ -61,7 +62,6 @@ def evaluate_text(classifier: TextClassifier | None = None) -> TextEvaluation:
             f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
             f1s.append(f1)
             rows.append((c, CATEGORY_ZH[c], variant, precision, recall, f1, int(truth[:, i].sum())))
-        negated_truth = label_matrix(negations["labels"])
         negated_predicted = _predicted(model, negations["text"], rules=rules)
         summary[f"{variant}_macro_f1"] = float(np.mean(f1s))
         summary[f"{variant}_negation_accuracy"] = float(

@@ -176,6 +176,15 @@ def test_bench_features_polars_and_pandas_agree(city_lake: Path, tmp_path: Path)
     assert figures["enterprises"] > 1900 and figures["polars_seconds"] > 0 and figures["speedup"] > 0
 
 
+def test_bench_text_links_and_classifies_the_records_it_is_asked_for(city_lake: Path) -> None:
+    result = CliRunner().invoke(app, ["bench", "text", "--home", str(city_lake), "--records", "3000", "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    assert figures["records"] == 3000 and figures["enterprises"] > 1900
+    assert figures["linked_rows"] > 0 and figures["records_with_a_category"] > 0
+    assert figures["records_per_minute"] > 0 and figures["matcher_build_seconds"] > 0
+
+
 def test_bench_train_times_each_stage(city_lake: Path) -> None:
     result = CliRunner().invoke(
         app, ["bench", "train", "--home", str(city_lake), "--snapshots", "3", "--negative-fraction", "0.5", "--json"]
