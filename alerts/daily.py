@@ -1,5 +1,6 @@
 """The day's alerting step: from the champion's stored scores of ``as_of`` to the watchlist, the
-enterprise alerts, the area warnings and their outbox rows, in one transaction.
+enterprise alerts, the area warnings and their outbox rows, and the series each alerted enterprise's
+page charts (``alerts.trends``), in one transaction.
 
 Running the same day twice changes nothing and sends nothing new; a day earlier than one already
 processed is ignored by every alert and watchlist row it would touch.
@@ -22,6 +23,7 @@ from alerts.config import AlertingConfig, load_alerting
 from alerts.episodes import Candidate, EpisodeRun, alerted, candidates_from_scores, update_episodes
 from alerts.excerpts import excerpts_for
 from alerts.silences import silenced_on
+from alerts.trends import store_trends, trends_for
 from features.catalog import EVIDENCE_COLUMNS
 from layoffwatch.errors import UserError
 from layoffwatch.settings import Settings
@@ -65,6 +67,7 @@ def alert_day(
         scored = day_scores(session, as_of=as_of, model_version=champion.version)
         usccs = set(alerted(scored, config)["uscc"].to_list())
         quoted = excerpts_for(settings, as_of=as_of, usccs=usccs)
+        store_trends(session, trends_for(settings, as_of=as_of, usccs=usccs), as_of=as_of, now=now)
         result = alert_scores(
             session, scored, settings=settings, config=config, as_of=as_of, now=now, excerpts=quoted
         )

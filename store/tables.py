@@ -404,3 +404,72 @@ class SourceWatermark(SQLModel, table=True):
     last_rows: int = 0
     rows_pulled: int = 0
     last_file: str
+
+
+# ---------------------------------------------------------------------------------------------
+# The review console (review issue): accounts, sign-in sessions, what people did there, and the
+# monthly and weekly series its alert pages chart.
+
+ROLES = ("hr", "public_security", "petitions", "cyberspace", "data_engineer", "admin")
+"""The four offices' officers (``alerts.config.OFFICE_KEYS``), data engineers and administrators."""
+
+
+class WebUser(SQLModel, table=True):
+    """One person's account on the review console. Passwords are stored only as a scrypt hash
+    (``review.passwords``); a disabled account cannot sign in and its sessions end."""
+
+    __tablename__ = "web_user"
+    __table_args__ = (sa.CheckConstraint(f"role IN {ROLES!r}", name="role"),)
+
+    username: str = Field(primary_key=True, max_length=64)
+    display_name: str
+    role: str = Field(max_length=32)
+    password_hash: str
+    disabled: bool = False
+    failed_logins: int = 0
+    locked_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    created_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    updated_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    password_changed_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser. ``id`` is the sha256 of the cookie's token (the token itself is never
+    stored); the session ends at ``expires_at`` or after ``idle`` minutes without a request."""
+
+    __tablename__ = "web_session"
+
+    id: str = Field(primary_key=True, max_length=64)
+    username: str = Field(max_length=64, foreign_key="web_user.username", index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    last_seen_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    expires_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    ended_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class WebEvent(SQLModel, table=True):
+    """What people did on the console beyond alert actions (those are ``AlertTransition`` rows):
+    sign-ins, failed sign-ins, sign-outs, exports, silences, account changes."""
+
+    __tablename__ = "web_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UtcDateTime, nullable=False, index=True)
+    username: str = Field(max_length=64, index=True)
+    action: str = Field(max_length=32)
+    target: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JsonDocument, nullable=False)
+
+
+class EnterpriseTrend(SQLModel, table=True):
+    """The series an alert page charts for one enterprise, as known on ``as_of``: insured headcount,
+    payroll and contributions by month, sentiment records by week and channel. Written by the daily
+    alerting step for the enterprises it alerts on, so a page reads one row instead of the lake."""
+
+    __tablename__ = "enterprise_trend"
+
+    uscc: str = Field(primary_key=True, max_length=18)
+    as_of: date
+    series: dict[str, Any] = Field(default_factory=dict, sa_type=JsonDocument, nullable=False)
+    updated_at: datetime = Field(sa_type=UtcDateTime, nullable=False)

@@ -21,6 +21,7 @@ from store.uow import unit_of_work
 TABLES = {
     "alembic_version", "enterprise", "ingestion_batch", "validation_run", "model_version", "model_promotion", "risk_score",
     "watchlist_entry", "routing_config", "alert", "alert_transition", "silence", "notification", "source_watermark",
+    "web_user", "web_session", "web_event", "enterprise_trend",
 }
 SHANGHAI = timezone(timedelta(hours=8))
 
