@@ -41,7 +41,7 @@ class Rendered:
     body: str
 
 
-def _figure(key: str, value: Any) -> str:
+def figure_text(key: str, value: Any) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if key in SHARES:
@@ -51,7 +51,7 @@ def _figure(key: str, value: Any) -> str:
     return f"{float(value):,.0f}"
 
 
-def _industry(code: str | None) -> str:
+def industry_text(code: str | None) -> str:
     if not code:
         return ""
     section = SECTIONS_ZH.get(code[:1].upper())
@@ -110,7 +110,7 @@ def render_alert(
         profile.append(f"**所属乡镇**：{view['township']}")
     if "industry" in view:
         chain = f"（{view['chain']}产业链）" if view.get("chain") else ""
-        profile.append(f"**行业**：{_industry(view['industry'])}{chain}")
+        profile.append(f"**行业**：{industry_text(view['industry'])}{chain}")
     if view.get("headcount") is not None:
         profile.append(f"**参保人数**：{int(view['headcount']):,}人")
     if not firing:
@@ -123,7 +123,7 @@ def render_alert(
         mark=TIER_MARK.get(view["tier"], "⚪"), tier=tier, reason=REASON_ZH[reason], name=view["name"],
         uscc=view["uscc"], profile=profile, risk=risk,
         reasons=[r["sentence"] for r in view.get("reasons", [])[:5]],
-        evidence=[f"{EVIDENCE_LABELS.get(k, k)}：{_figure(k, v)}" for k, v in view.get("evidence", {}).items() if k != "headcount"],
+        evidence=[f"{EVIDENCE_LABELS.get(k, k)}：{figure_text(k, v)}" for k, v in view.get("evidence", {}).items() if k != "headcount"],
         asks=asks, deadline=when, link=link, as_of=view.get("as_of", ""), alert_id=alert_id,
         excerpts=[_excerpt(e) for e in view.get("excerpts", [])] if firing else [],
     )  # fmt: skip

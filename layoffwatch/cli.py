@@ -59,7 +59,7 @@ app.add_typer(models_app, name="models")
 
 
 def _add_command_groups() -> None:
-    from layoffwatch import cli_alerts, cli_flows, cli_links, cli_outbox, cli_report, cli_watchlist
+    from layoffwatch import cli_alerts, cli_flows, cli_links, cli_outbox, cli_report, cli_watchlist, cli_web
 
     app.add_typer(cli_alerts.app, name="alerts")
     app.add_typer(cli_watchlist.app, name="watchlist")
@@ -69,6 +69,8 @@ def _add_command_groups() -> None:
     app.add_typer(cli_report.app, name="report")
     app.add_typer(cli_flows.run_app, name="run")
     app.command("serve")(cli_flows.serve)
+    app.command("web")(cli_web.web)
+    app.add_typer(cli_web.users_app, name="users")
 
 
 _add_command_groups()
@@ -390,6 +392,33 @@ def bench_alerts(
     from layoffwatch import bench_alerts as bench
 
     figures = bench.run(err_console if as_json else console, enterprises=enterprises, data=data, seed=seed)
+    if as_json:
+        print_json(figures)
+
+
+@bench_app.command("web")
+@for_people
+def bench_web(
+    enterprises: Annotated[int, typer.Option(min=1000)] = 1_000_000,
+    data: Annotated[Path, typer.Option(help="Where the benchmark home is made.")] = Path("bench-data"),
+    database_url: Annotated[
+        str | None, typer.Option(help="A PostgreSQL database to drop and refill (its name must contain 'bench').")
+    ] = None,
+    users: Annotated[int, typer.Option(min=1, help="Concurrent signed-in users, no think time.")] = 20,
+    seconds: Annotated[float, typer.Option(min=5, help="How long the load lasts.")] = 60.0,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 2,
+    seed: Annotated[int, typer.Option()] = 0,
+    as_json: JsonOption = False,
+) -> None:
+    """The review console under load: N enterprises and their open alerts in PostgreSQL, a real server
+    on 127.0.0.1, concurrent users on the inbox and alert pages; latency percentiles per page."""
+    from layoffwatch import bench_web as bench
+
+    figures = bench.run(
+        err_console if as_json else console, enterprises=enterprises, data=data,
+        database_url=database_url or bench.DEFAULT_DATABASE_URL, users=users, seconds=seconds, workers=workers,
+        seed=seed,
+    )  # fmt: skip
     if as_json:
         print_json(figures)
 

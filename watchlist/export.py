@@ -35,6 +35,8 @@ def export_frame(listing: pl.DataFrame) -> pl.DataFrame:
     """``listing`` (from ``watchlist_frame``) with the officers' Chinese headers in their order, one row
     per listing row; the history's 移出时间 and 移出原因 when ``listing`` has them."""
     headers = HISTORY_HEADERS if "left_on" in listing.columns else EXPORT_HEADERS
+    # A column left out of ``listing`` (one an office may not see) is left out of the export.
+    headers = {name: header for name, header in headers.items() if name in listing.columns}
     return listing.select(
         spreadsheet_safe(pl.col(name)).alias(name) if listing.schema[name] == pl.String else pl.col(name)
         for name in headers

@@ -6,6 +6,7 @@ own fonts for the Chinese labels: no scripts, no external files. Every label is 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from html import escape
 
@@ -17,18 +18,20 @@ TEXT = "#333"
 
 def line_chart(
     labels: Sequence[str],
-    series: Mapping[str, Sequence[int]],
+    series: Mapping[str, Sequence[float | None]],
     *,
     names: Mapping[str, str],
     title: str,
+    colours: Mapping[str, str] = TIER_COLOURS,
     width: int = 760,
     height: int = 300,
 ) -> str:
-    """An ``<svg>`` line chart: one line per series (keyed like ``TIER_COLOURS``), x labels thinned
-    to at most ten, y from zero to a round maximum, a legend above, a point marker on each value."""
+    """An ``<svg>`` line chart: one line per series (coloured by ``colours``, keyed like the series),
+    x labels thinned to at most ten, y from zero to a round maximum, a legend above, a point marker
+    on each value. A missing value (None) breaks its line."""
     left, right, top, bottom = 56, 16, 54, 40
     inner_w, inner_h = width - left - right, height - top - bottom
-    peak = _nice_max(max((max(v, default=0) for v in series.values()), default=0))
+    peak = _nice_max(math.ceil(max((v for vs in series.values() for v in vs if v is not None), default=0)))
     count = len(labels)
 
     def x(i: int) -> float:
@@ -41,23 +44,36 @@ def line_chart(
     parts += _y_axis(peak, left, width - right, y)
     step = max(1, -(-count // 10))
     for i, label in enumerate(labels):
-        if i % step == 0 or i == count - 1:
+        # Every step-th label and the last, never a thinned one so close to the last that they overlap.
+        if (i % step == 0 and count - 1 - i >= step / 2) or i == count - 1:
             parts.append(
                 f'<text x="{x(i):.1f}" y="{height - bottom + 18}" font-size="11" text-anchor="middle" '
                 f'fill="{TEXT}">{escape(label)}</text>'
             )
     for key, values in series.items():
-        colour = TIER_COLOURS.get(key, "#666")
-        points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
-        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{points}"/>')
-        for i, v in enumerate(values):
-            parts.append(
-                f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="2.5" fill="{colour}">'
-                f"<title>{escape(labels[i])} {escape(names.get(key, key))}：{v:,}</title></circle>"
-            )
-    parts += _legend(list(series), names, left, 40)  # below the title, clear of it
+        colour = colours.get(key, "#666")
+        for run in _runs(values):
+            points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in run)
+            parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{points}"/>')
+            for i, v in run:
+                parts.append(
+                    f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="2.5" fill="{colour}">'
+                    f"<title>{escape(labels[i])} {escape(names.get(key, key))}：{v:,.0f}</title></circle>"
+                )
+    parts += _legend(list(series), names, left, 40, colours)  # below the title, clear of it
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _runs(values: Sequence[float | None]) -> list[list[tuple[int, float]]]:
+    """The stretches of ``values`` without a gap, each as (index, value) pairs."""
+    runs: list[list[tuple[int, float]]] = [[]]
+    for i, v in enumerate(values):
+        if v is None:
+            runs.append([])
+        else:
+            runs[-1].append((i, v))
+    return [run for run in runs if run]
 
 
 def stacked_bars(
@@ -129,12 +145,14 @@ def _y_axis(peak: int, x0: int, x1: int, y: Callable[[float], float]) -> list[st
     return parts
 
 
-def _legend(keys: Sequence[str], names: Mapping[str, str], x0: int, y: int) -> list[str]:
+def _legend(
+    keys: Sequence[str], names: Mapping[str, str], x0: int, y: int, colours: Mapping[str, str] = TIER_COLOURS
+) -> list[str]:
     parts: list[str] = []
     x = x0
     for key in keys:
         parts.append(
-            f'<rect x="{x}" y="{y - 9}" width="12" height="10" fill="{TIER_COLOURS.get(key, "#666")}"/>'
+            f'<rect x="{x}" y="{y - 9}" width="12" height="10" fill="{colours.get(key, "#666")}"/>'
         )
         label = escape(names.get(key, key))
         parts.append(f'<text x="{x + 16}" y="{y}" font-size="12" fill="{TEXT}">{label}</text>')
