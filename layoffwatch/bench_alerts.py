@@ -54,7 +54,7 @@ def run(console: Console, *, enterprises: int, data: Path, seed: int) -> dict[st
     rng = np.random.default_rng(seed)
     console.print(f"[bold]bench alerts[/]: {enterprises:,} scored enterprises, home {home}")
     started = time.perf_counter()
-    _setup(settings, enterprises, rng)
+    scored_register(settings, enterprises, rng)
     setup_seconds = time.perf_counter() - started
     console.print(f"set-up (register and two days of scores, not timed): {setup_seconds:.1f} s")
     config = load_alerting(settings)
@@ -111,7 +111,7 @@ def _table(days: list[dict[str, Any]]) -> Table:
     return table
 
 
-def _setup(settings: Settings, n: int, rng: np.random.Generator) -> None:
+def scored_register(settings: Settings, n: int, rng: np.random.Generator) -> None:
     now = datetime(2026, 11, 30, tzinfo=UTC)
     ids = np.arange(n)
     register = pl.DataFrame(
@@ -120,7 +120,9 @@ def _setup(settings: Settings, n: int, rng: np.random.Generator) -> None:
             "name": [f"基准测试企业{i}有限公司" for i in ids],
             "aliases": [[] for _ in ids],
             "industry": rng.choice(["C32", "C33", "E47", "F51", "B06"], n),
-            "chain": rng.choice(np.array(CHAINS, dtype=object), n),
+            # A list of str/None, not a numpy object array: Polars would read that as Object when its
+            # first value is None, and PostgreSQL's bulk load cannot take Object.
+            "chain": pl.Series(rng.choice(np.array(CHAINS, dtype=object), n).tolist(), dtype=pl.String),
             "township": rng.choice(TOWNSHIPS, n),
             "ownership": "private",
             "founded_on": date(2010, 1, 1),
