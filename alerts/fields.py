@@ -128,8 +128,14 @@ def visible_details(details: Mapping[str, Any], sees: frozenset[str]) -> dict[st
         if REASON_CATEGORY.get(r.get("code", "")) in sees
     ]
     if "excerpts" in sees:
+        # An excerpt's categories (what the text model read in it) are shown as the matching
+        # figures are: only to an office that sees that kind of signal.
         view["excerpts"] = [
-            {**e, "text": deidentify(e.get("text", ""))}
+            {
+                **e,
+                "text": deidentify(e.get("text", "")),
+                "categories": [c for c in e.get("categories") or [] if EVIDENCE_CATEGORY.get(f"cat_{c}_90d") in sees],
+            }
             for e in details.get("excerpts") or []
             if EXCERPT_CATEGORY.get(e.get("channel", "")) in sees
         ][:EXCERPTS_SHOWN]

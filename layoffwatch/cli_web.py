@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import os
 import sys
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -17,6 +18,7 @@ from store.db import engine_for
 from store.tables import ROLES
 from store.uow import unit_of_work
 
+SECURE_COOKIES_ENV = "LAYOFFWATCH_WEB_SECURE_COOKIES"
 users_app = typer.Typer(help="Accounts of the review console (layoffwatch web).", no_args_is_help=True)
 UsernameArg = Annotated[str, typer.Argument(help="The sign-in name: lower-case letters, digits and . _ -")]
 PasswordStdin = Annotated[
@@ -28,7 +30,8 @@ def create_from_environment() -> FastAPI:
     """The console for the home and database the environment names (uvicorn's factory)."""
     from review.app import create_app
 
-    return create_app(settings(), clock=lambda: datetime.now(UTC))
+    secure = os.environ.get(SECURE_COOKIES_ENV) == "1"
+    return create_app(settings(), clock=lambda: datetime.now(UTC), secure_cookies=secure)
 
 
 @for_people
@@ -36,6 +39,9 @@ def web(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Server processes (one per core is usual).")] = 1,
+    behind_https: Annotated[
+        bool, typer.Option("--behind-https", help="Served to browsers over HTTPS by a gateway: cookies are marked Secure.")
+    ] = False,
 ) -> None:
     """Run the review console: the web pages where risk officers review and act on alerts."""
     import uvicorn
@@ -43,6 +49,7 @@ def web(
     from store.db import upgrade
 
     upgrade(settings())  # migrations once, before any worker starts
+    os.environ[SECURE_COOKIES_ENV] = "1" if behind_https else "0"  # read by each worker's factory
     console.print(f"预警处置平台：http://{host}:{port}/ （按 Ctrl+C 停止）")
     uvicorn.run(
         "layoffwatch.cli_web:create_from_environment", factory=True, host=host, port=port, workers=workers,

@@ -24,7 +24,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alerts.config import AlertingConfig, load_alerting
 from alerts.lifecycle import ACTION_ZH, STATUS_ZH
@@ -63,6 +65,9 @@ class NotFound(Exception):
 class Console:
     settings: Settings
     clock: Callable[[], datetime]
+    secure_cookies: bool = False
+    """Mark cookies Secure whatever the request's scheme: behind an HTTPS gateway that talks plain
+    HTTP to the console."""
 
     @cached_property
     def engine(self) -> Engine:
@@ -159,24 +164,15 @@ def page(
     return HTMLResponse(body, status_code=status_code)
 
 
-def create_app(settings: Settings, *, clock: Callable[[], datetime]) -> FastAPI:
+def create_app(settings: Settings, *, clock: Callable[[], datetime], secure_cookies: bool = False) -> FastAPI:
     from review import pages_alerts, pages_auth, pages_more
 
     app = FastAPI(title="layoffwatch 预警处置平台", docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.console = Console(settings, clock)
+    app.state.console = Console(settings, clock, secure_cookies)
     for module in (pages_auth, pages_alerts, pages_more):
         app.include_router(module.router)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
-        response: Response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "same-origin"
-        if not request.url.path.startswith("/static/"):
-            response.headers["Cache-Control"] = "no-store"
-        return response
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(NotSignedIn)
     async def not_signed_in(request: Request, _exc: NotSignedIn) -> Response:
@@ -208,6 +204,34 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime]) -> FastAPI:
         return _error(request, 400, f"提交的内容有误（{fields}），请检查后重试。")
 
     return app
+
+
+class SecurityHeaders:
+    """No framing, no sniffing, no referrer to other sites, no caching of signed-in pages, and the
+    Content-Security-Policy (a route may set its own). Plain ASGI: Starlette's ``BaseHTTPMiddleware``
+    costs more per request than a whole inbox page's query."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = scope["path"].startswith("/static/")
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Content-Security-Policy", CSP)
+                headers["X-Frame-Options"] = "DENY"
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["Referrer-Policy"] = "same-origin"
+                if not static:
+                    headers["Cache-Control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def _error(request: Request, status_code: int, message: str) -> Response:

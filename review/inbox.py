@@ -1,31 +1,44 @@
-"""The alerts an officer may see, as the inbox lists them: filtered in SQL, riskiest first, a page
-at a time, with counts per status. An office sees an alert only when the alert was routed to it
-(``Alert.offices``); the filter is part of every query, never applied after reading.
+"""The alerts an officer may see, as the inbox lists them: filtered, riskiest first, a page at a
+time, with counts per status. An office sees an alert only when the alert was routed to it
+(``Alert.offices``); that condition is part of the query that reads the alerts, never applied after.
+
+Each server process keeps, per office, the narrow columns the inbox filters and sorts on for every
+alert routed to the office (``OfficeAlerts``), and checks on every request that no alert changed
+since (``alert_version``: three index lookups). A page is then a filter and a sort in memory, so an
+inbox of tens of thousands of alerts answers in milliseconds whatever the filter; any change (the
+daily run, an officer's action in any process) reloads the office's alerts on the next request.
 """
 
 from __future__ import annotations
 
-import time
+import threading
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
+import polars as pl
 import sqlalchemy as sa
+from markupsafe import Markup, escape
 from sqlalchemy.dialects import postgresql
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from alerts.lifecycle import STATUS_ZH
 from alerts.queries import OPEN_STATUSES
 from layoffwatch.errors import UserError
 from models.tiers import TIER_RANK
-from store.tables import Alert
+from store.tables import Alert, AlertTransition
 
 PAGE_SIZE = 50
 ALERT_TIERS = ("red", "orange", "yellow", "blue")
 _ALERT: sa.Table = Alert.__table__  # type: ignore[attr-defined]
-OPTIONS_SECONDS = 120.0
-_OPTIONS: dict[tuple[str, str], tuple[float, tuple[tuple[str, ...], tuple[str, ...]]]] = {}
+_TRANSITION: sa.Table = AlertTransition.__table__  # type: ignore[attr-defined]
+_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
+    "id": pl.Int64, "kind": pl.String, "subject": pl.String, "subject_name": pl.String, "tier": pl.String,
+    "status": pl.String, "firing": pl.Boolean, "probability": pl.Float64, "episode_start": pl.Date,
+    "as_of": pl.Date, "assigned_to": pl.String, "verify_due": pl.Date, "ack_deadline": pl.Datetime("us", "UTC"),
+    "township": pl.String, "chain": pl.String,
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -72,18 +85,67 @@ class InboxFilter:
         )
 
 
+@dataclass(frozen=True)
+class OfficeAlerts:
+    """Every alert routed to one office, as of ``version``: the columns the inbox shows and sorts on."""
+
+    version: tuple[Any, ...]
+    frame: pl.DataFrame
+    """riskiest first: tier, then probability, then id"""
+    counts: dict[str, int]
+    townships: list[str]
+    chains: list[str]
+    township_options: Markup = field(init=False)
+    chain_options: Markup = field(init=False)
+
+    def __post_init__(self) -> None:
+        # The filter lists, escaped once per load rather than on every page (a province has hundreds
+        # of townships; rendering them was most of an inbox page's time).
+        object.__setattr__(self, "township_options", _options(self.townships))
+        object.__setattr__(self, "chain_options", _options(self.chains))
+
+
+def _options(values: list[str]) -> Markup:
+    return Markup("".join(f"<option>{escape(v)}</option>" for v in values))
+
+
+def with_selected(options: Markup, value: str | None) -> Markup:
+    """``options`` with ``value`` (if among them) selected."""
+    if not value:
+        return options
+    plain = f"<option>{escape(value)}</option>"
+    return Markup(options.replace(plain, f"<option selected>{escape(value)}</option>", 1))
+
+
 @dataclass
 class InboxPage:
     rows: list[dict[str, Any]]
     total: int
     counts: dict[str, int]
-    townships: list[str]
-    chains: list[str]
+    alerts: OfficeAlerts
     filter: InboxFilter
     pages: int = field(init=False)
 
     def __post_init__(self) -> None:
         self.pages = max(1, -(-self.total // PAGE_SIZE))
+
+    @property
+    def townships(self) -> list[str]:
+        return self.alerts.townships
+
+    @property
+    def chains(self) -> list[str]:
+        return self.alerts.chains
+
+    def township_options(self) -> Markup:
+        return with_selected(self.alerts.township_options, self.filter.township)
+
+    def chain_options(self) -> Markup:
+        return with_selected(self.alerts.chain_options, self.filter.chain)
+
+
+_LOADED: dict[tuple[str, str], OfficeAlerts] = {}
+_LOADING = threading.Lock()
 
 
 def routed_to(office: str, dialect: str) -> sa.ColumnElement[bool]:
@@ -95,68 +157,82 @@ def routed_to(office: str, dialect: str) -> sa.ColumnElement[bool]:
     return sa.cast(offices, sa.String).like(f'%"{office}"%')
 
 
-def inbox_page(session: Session, *, office: str, wanted: InboxFilter, limit: int = PAGE_SIZE) -> InboxPage:
-    """The page of alerts ``wanted`` asks for, of those routed to ``office``.
-
-    Township and chain are read from the alert's own details (what it was raised with), so no query
-    here touches the register: at a province's million enterprises a join would cost more than the
-    whole page."""
-    dialect = session.get_bind().dialect.name
-    township, chain = _detail("township"), _detail("chain")
-    scope = [routed_to(office, dialect)]
-    if wanted.tier:
-        scope.append(_ALERT.c.tier == wanted.tier)
-    if wanted.township:
-        scope.append(township == wanted.township)
-    if wanted.chain:
-        scope.append(chain == wanted.chain)
-    if wanted.date_from:
-        scope.append(_ALERT.c.episode_start >= wanted.date_from)
-    if wanted.date_to:
-        scope.append(_ALERT.c.episode_start <= wanted.date_to)
-    # Counts per status under the other filters: the tabs show what each status would list.
-    counts = dict.fromkeys(STATUS_ZH, 0) | {
-        status: n
-        for status, n in session.execute(
-            sa.select(_ALERT.c.status, sa.func.count()).where(*scope).group_by(_ALERT.c.status)
-        )
-    }
-    statuses = [wanted.status] if wanted.status else list(OPEN_STATUSES)
-    total = sum(counts[s] for s in statuses)
-    rank = sa.case(TIER_RANK, value=_ALERT.c.tier, else_=0)
-    columns = (
-        _ALERT.c.id, _ALERT.c.kind, _ALERT.c.subject, _ALERT.c.subject_name, _ALERT.c.tier, _ALERT.c.status,
-        _ALERT.c.firing, _ALERT.c.probability, _ALERT.c.episode_start, _ALERT.c.as_of, _ALERT.c.assigned_to,
-        _ALERT.c.verify_due, _ALERT.c.ack_deadline, township.label("township"), chain.label("chain"),
-    )  # fmt: skip
-    query = (
-        sa.select(*columns).where(*scope, _ALERT.c.status.in_(statuses))
-        .order_by(rank.desc(), col(Alert.probability).desc().nulls_last(), _ALERT.c.id)
-        .limit(limit).offset((wanted.page - 1) * limit)
-    )  # fmt: skip
-    rows = [dict(r._mapping) for r in session.execute(query)]
-    townships, chains = filter_options(session, office=office, dialect=dialect)
-    return InboxPage(rows, total, counts, list(townships), list(chains), wanted)
-
-
-def filter_options(session: Session, *, office: str, dialect: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The townships and chains of the office's alerts not closed, for the filter lists; kept for
-    ``OPTIONS_SECONDS`` per office (they change when the daily run does, not from page to page)."""
-    key = (session.get_bind().engine.url.render_as_string(hide_password=True), office)
-    cached = _OPTIONS.get(key)
-    if cached is not None and time.monotonic() - cached[0] < OPTIONS_SECONDS:
-        return cached[1]
-    visible = [routed_to(office, dialect), _ALERT.c.status.in_(OPEN_STATUSES), _ALERT.c.kind == "enterprise"]
-    options = tuple(
-        tuple(sorted(v for (v,) in session.execute(sa.select(column).where(*visible).distinct()) if v))
-        for column in (_detail("township"), _detail("chain"))
+def alert_version(session: Session) -> tuple[Any, ...]:
+    """Changes whenever an alert is added or changed: a new alert has a new id, the daily run sets
+    ``updated_at`` to its own time, and every officer's action adds a transition."""
+    return tuple(
+        session.execute(
+            sa.select(
+                sa.select(sa.func.max(_ALERT.c.id)).scalar_subquery(),
+                sa.select(sa.func.max(_ALERT.c.updated_at)).scalar_subquery(),
+                sa.select(sa.func.max(_TRANSITION.c.id)).scalar_subquery(),
+            )
+        ).one()
     )
-    _OPTIONS[key] = (time.monotonic(), (options[0], options[1]))
-    return options[0], options[1]
 
 
-def _detail(key: str) -> sa.ColumnElement[str]:
-    return _ALERT.c.details[key].as_string()
+def office_alerts(session: Session, office: str) -> OfficeAlerts:
+    """The office's alerts, read again only when ``alert_version`` moved."""
+    key = (session.get_bind().engine.url.render_as_string(hide_password=True), office)
+    version = alert_version(session)
+    loaded = _LOADED.get(key)
+    if loaded is not None and loaded.version == version:
+        return loaded
+    with _LOADING:  # one reload per change, not one per waiting request
+        loaded = _LOADED.get(key)
+        if loaded is None or loaded.version != version:
+            loaded = _load(session, office, version)
+            _LOADED[key] = loaded
+    return loaded
+
+
+def _load(session: Session, office: str, version: tuple[Any, ...]) -> OfficeAlerts:
+    a = _ALERT.c
+    query = sa.select(
+        a.id, a.kind, a.subject, a.subject_name, a.tier, a.status, a.firing, a.probability, a.episode_start,
+        a.as_of, a.assigned_to, a.verify_due, a.ack_deadline,
+        # What the alert was raised with (its details), so nothing here reads the register.
+        a.details["township"].as_string(), a.details["chain"].as_string(),
+    ).where(routed_to(office, session.get_bind().dialect.name))  # fmt: skip
+    frame = pl.DataFrame([tuple(r) for r in session.execute(query)], schema=_SCHEMA, orient="row")
+    # Riskiest first, once: a filter keeps the order, so a page needs no sort of its own.
+    frame = frame.sort(
+        pl.col("tier").replace_strict(TIER_RANK, default=0, return_dtype=pl.Int8), "probability", "id",
+        descending=[True, True, False], nulls_last=True,
+    )  # fmt: skip
+    current = frame.filter(pl.col("status").is_in(OPEN_STATUSES) & (pl.col("kind") == "enterprise"))
+    options = [current[c].drop_nulls().unique().sort().to_list() for c in ("township", "chain")]
+    return OfficeAlerts(
+        version, frame, _status_counts(frame), [o for o in options[0] if o], [o for o in options[1] if o]
+    )
+
+
+def _status_counts(frame: pl.DataFrame) -> dict[str, int]:
+    return dict.fromkeys(STATUS_ZH, 0) | dict(frame["status"].value_counts().iter_rows())
+
+
+def inbox_page(session: Session, *, office: str, wanted: InboxFilter, limit: int = PAGE_SIZE) -> InboxPage:
+    """The page of alerts ``wanted`` asks for, of those routed to ``office``."""
+    alerts = office_alerts(session, office)
+    scope = pl.lit(True)
+    if wanted.tier:
+        scope &= pl.col("tier") == wanted.tier
+    if wanted.township:
+        scope &= pl.col("township") == wanted.township
+    if wanted.chain:
+        scope &= pl.col("chain") == wanted.chain
+    if wanted.date_from:
+        scope &= pl.col("episode_start") >= wanted.date_from
+    if wanted.date_to:
+        scope &= pl.col("episode_start") <= wanted.date_to
+    filtered = any((wanted.tier, wanted.township, wanted.chain, wanted.date_from, wanted.date_to))
+    chosen = alerts.frame.filter(scope) if filtered else alerts.frame
+    # Counts per status under the other filters: the tabs show what each status would list.
+    counts = _status_counts(chosen) if filtered else alerts.counts
+    statuses = [wanted.status] if wanted.status else list(OPEN_STATUSES)
+    listed = chosen.filter(pl.col("status").is_in(statuses)).slice((wanted.page - 1) * limit, limit)
+    total = sum(counts[s] for s in statuses)
+    return InboxPage(listed.to_dicts(), total, counts, alerts, wanted)
 
 
 def visible_alert(session: Session, alert_id: int, *, office: str) -> Alert | None:

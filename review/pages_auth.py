@@ -106,5 +106,5 @@ def _set_cookie(request: Request, response: Response, name: str, value: str, *, 
         path="/",
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=request.url.scheme == "https" or console_of(request).secure_cookies,
     )

@@ -124,7 +124,7 @@ def search_enterprises(session: Session, who: Principal, text: str) -> list[dict
         select(Enterprise)
         .where(
             sa.or_(
-                col(Enterprise.uscc).startswith(text.upper()),
+                col(Enterprise.uscc).startswith(text.upper(), autoescape=True),
                 col(Enterprise.name).like(f"%{escaped}%", escape="\\"),
             )
         )
@@ -132,23 +132,21 @@ def search_enterprises(session: Session, who: Principal, text: str) -> list[dict
         .limit(SEARCH_LIMIT)
     )
     found = list(session.exec(query))
-    return [_enterprise_row(session, who, e) for e in found]
-
-
-def _enterprise_row(session: Session, who: Principal, e: Enterprise) -> dict[str, Any]:
-    assert who.office is not None
     dialect = session.get_bind().dialect.name
-    alerts = session.execute(
-        sa.select(_ALERT.c.id, _ALERT.c.tier, _ALERT.c.status, _ALERT.c.episode_start)
-        .where(_ALERT.c.kind == "enterprise", _ALERT.c.subject == e.uscc, routed_to(who.office.key, dialect))
+    alerts: dict[str, list[dict[str, Any]]] = {}
+    for alert in session.execute(
+        sa.select(_ALERT.c.subject, _ALERT.c.id, _ALERT.c.tier, _ALERT.c.status, _ALERT.c.episode_start)
+        .where(_ALERT.c.kind == "enterprise", _ALERT.c.subject.in_([e.uscc for e in found]), routed_to(who.office.key, dialect))
         .order_by(_ALERT.c.id.desc())
-    ).all()
-    row: dict[str, Any] = {
-        "uscc": e.uscc,
-        "name": e.name,
-        "status": e.status,
-        "alerts": [dict(a._mapping) for a in alerts],
-    }
+    ):  # fmt: skip
+        alerts.setdefault(alert.subject, []).append(
+            {"id": alert.id, "tier": alert.tier, "status": alert.status, "episode_start": alert.episode_start.isoformat()}
+        )
+    return [_enterprise_row(who, e, alerts.get(e.uscc, [])) for e in found]
+
+
+def _enterprise_row(who: Principal, e: Enterprise, alerts: list[dict[str, Any]]) -> dict[str, Any]:
+    row: dict[str, Any] = {"uscc": e.uscc, "name": e.name, "status": e.status, "alerts": alerts}
     if who.sees("location"):
         row["township"] = e.township
     if who.sees("industry"):

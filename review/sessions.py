@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from store.tables import WebSession, WebUser
 
@@ -40,16 +40,21 @@ def resolve_session(session: Session, token: str, *, now: datetime) -> tuple[Web
     """The live session and its (enabled) account for ``token``, or None."""
     if not token:
         return None
-    row = session.get(WebSession, token_id(token))
-    if row is None or row.ended_at is not None or row.expires_at <= now:
+    found = session.exec(
+        select(WebSession, WebUser).join(WebUser, col(WebUser.username) == col(WebSession.username))
+        .where(WebSession.id == token_id(token))
+    ).first()  # fmt: skip
+    if found is None:
+        return None
+    row, user = found
+    if row.ended_at is not None or row.expires_at <= now:
         return None
     if row.last_seen_at + timedelta(minutes=IDLE_MINUTES) <= now:
         row.ended_at = now
         session.add(row)
         session.commit()
         return None
-    user = session.get(WebUser, row.username)
-    if user is None or user.disabled:
+    if user.disabled:
         return None
     if now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now

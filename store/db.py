@@ -27,6 +27,10 @@ from layoffwatch.settings import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_SECONDS = 60
+# Connections kept open per process. The console serves concurrent requests from one process each
+# on its own connection; past the pool, every request would open (and close) a connection of its
+# own, which costs more than the page. Connections open only when used, so a small job keeps few.
+POSTGRES_POOL_SIZE = 20
 POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
 SQLITE_BEGIN_IMMEDIATE = "layoffwatch_sqlite_begin_immediate"
 
@@ -135,7 +139,9 @@ def _create_engine(url: str) -> Engine:
     connect_args: dict[str, Any] = {}
     if "connect_timeout" not in parsed.query:
         connect_args["connect_timeout"] = POSTGRES_CONNECT_TIMEOUT_SECONDS
-    return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    return sa.create_engine(
+        url, pool_pre_ping=True, pool_size=POSTGRES_POOL_SIZE, max_overflow=POSTGRES_POOL_SIZE, connect_args=connect_args
+    )
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: object) -> None:

@@ -288,7 +288,8 @@ class Alert(SQLModel, table=True):
     offices: list[str] = Field(default_factory=list, sa_type=JsonDocument, nullable=False)
     routing_version: str = Field(max_length=64, foreign_key="routing_config.version")
     opened_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
-    updated_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    # Indexed: the console's inbox asks for its largest value on every page (review.inbox).
+    updated_at: datetime = Field(sa_type=UtcDateTime, nullable=False, index=True)
     ack_deadline: datetime | None = Field(default=None, sa_type=UtcDateTime)
     acknowledged_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     acknowledged_by: str | None = None

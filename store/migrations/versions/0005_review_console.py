@@ -1,4 +1,5 @@
-"""The review console: accounts, sign-in sessions, console events and the series alert pages chart.
+"""The review console: accounts, sign-in sessions, console events, the series alert pages chart,
+and an index on alert.updated_at (the inbox checks it on every page).
 
 Revision ID: 0005
 Revises: 0004
@@ -21,6 +22,9 @@ JSON_DOCUMENT = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('alert', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_alert_updated_at'), ['updated_at'], unique=False)
+
     op.create_table('enterprise_trend',
     sa.Column('uscc', sqlmodel.sql.sqltypes.AutoString(length=18), nullable=False),
     sa.Column('as_of', sa.Date(), nullable=False),
@@ -72,6 +76,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('alert', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_alert_updated_at'))
+
     with op.batch_alter_table('web_session', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_web_session_username'))
 

@@ -91,7 +91,11 @@ def test_each_office_sees_only_the_excerpts_of_the_channels_it_may_see() -> None
         link="http://127.0.0.1:8000/alerts/7", firing=True, deadline=None, tz=SHANGHAI,
     )  # fmt: skip
     assert "舆情信访摘录" in message.body
-    assert "2026-11-28 · 网络舆情 · 欠薪讨薪：网帖：鑫达铜业欠薪" in message.body
+    # What the text model read is labelled only for an office that sees that kind of signal.
+    assert "2026-11-28 · 网络舆情：网帖：鑫达铜业欠薪" in message.body and "欠薪讨薪" not in message.body
+    police = visible_details(details, config.office("public_security").sees)["excerpts"]
+    assert [e["categories"] for e in police] == [["collective_action"]]
+    assert visible_details(details, config.office("hr").sees)["excerpts"][0]["categories"] == ["wage_arrears"]
     assert "报警" not in message.body
     injected = {**details, "excerpts": [{"channel": "online", "day": "2026-11-28", "categories": [],
                                           "text": "[点此登记](javascript:alert(1)) **急**"}]}  # fmt: skip

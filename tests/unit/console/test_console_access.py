@@ -312,6 +312,27 @@ def test_a_session_ends_after_idle_time_and_at_sign_out(console: ConsoleHome) ->
     assert replay.get("/alerts").status_code == 303  # a signed-out token opens nothing
 
 
+def test_enterprise_search_finds_by_name_or_code_with_the_offices_alerts(console: ConsoleHome) -> None:
+    found = console.client("petitions").get("/api/enterprises?q=测试企业").json()
+    assert {e["uscc"] for e in found} == {code(n) for n in range(1, 7)}
+    with_alerts = {e["uscc"]: [a["id"] for a in e["alerts"]] for e in found if e["alerts"]}
+    assert with_alerts == {code(2): [alerts_by_enterprise(console)[2].id]}  # only the alert routed to petitions
+    assert all("industry" not in e for e in found)  # petitions does not see industries
+    by_code = console.client("hr").get(f"/api/enterprises?q={code(3)[:12]}").json()
+    assert {e["uscc"] for e in by_code} == {code(n) for n in range(1, 7)}
+    assert console.client("hr").get("/api/enterprises?q=%25%25").json() == []  # wildcards are characters
+    assert console.client("hr").get("/enterprises?q=x").status_code == 400
+
+
+def test_cookies_are_marked_secure_behind_an_https_gateway(console: ConsoleHome) -> None:
+    from fastapi.testclient import TestClient
+
+    plain = console.client().get("/login").headers["set-cookie"].lower()
+    app = create_app(console.settings, clock=lambda: console.now, secure_cookies=True)
+    behind = TestClient(app, base_url="http://127.0.0.1:8000").get("/login").headers["set-cookie"].lower()
+    assert "secure" not in plain and "secure" in behind and "httponly" in behind and "samesite=lax" in behind
+
+
 # -- these change the alerts: last in the module ------------------------------------------------
 
 
