@@ -120,7 +120,9 @@ def trend_frames(inputs: Inputs, *, as_of: date, usccs: Collection[str]) -> tupl
         .sort("uscc", "month")
     )
 
-    records = known_records(inputs.sentiment.since(weeks[0] - timedelta(days=1)).filter(wanted), as_of=as_of)
+    # Linked without the text model: the chart counts records, it does not read them.
+    window = inputs.sentiment.between(weeks[0] - timedelta(days=1), as_of)
+    records = known_records(window.filter(wanted), as_of=as_of)
     counts = (
         records.with_columns(pl.col("day").dt.truncate("1w").alias("week"))
         .group_by("uscc", "week")

@@ -84,6 +84,15 @@ class LinkedSentiment:
             return self.rows if day is None else self.rows.filter(local_day(pl.col("published_at")) > day)
         return _linked(self._records_after(day), self.register, self.cache)
 
+    def between(self, after: date, until: date) -> pl.LazyFrame:
+        """The linked rows (``LINKED_COLUMNS``) of the records published in (``after``, ``until``],
+        their texts not read for categories: for counting records (an alert page's weekly chart),
+        where the text model's work would be wasted."""
+        if self.rows is not None:
+            day = local_day(pl.col("published_at"))
+            return self.rows.filter((day > after) & (day <= until)).select(LINKED_COLUMNS)
+        return _linked(self._records_between(after, until), self.register, self.cache, categorise=False)
+
     def with_text(self, after: date, until: date) -> pl.LazyFrame:
         """The linked rows of the records published in (``after``, ``until``] with the records' own
         ``record_id`` and ``text``: the evidence an alert quotes. Read from the records (kept
@@ -168,12 +177,18 @@ def _save(built: EnterpriseMatcher, parent: Path, key: str) -> None:
 
 
 def _linked(
-    records: pl.LazyFrame, register: pl.LazyFrame, cache: MatcherCache | None, *, keep: tuple[str, ...] = ()
+    records: pl.LazyFrame,
+    register: pl.LazyFrame,
+    cache: MatcherCache | None,
+    *,
+    keep: tuple[str, ...] = (),
+    categorise: bool = True,
 ) -> pl.LazyFrame:
     schema = records.collect_schema()
+    categories_out = CATEGORY_COLUMNS if categorise else ()
     output = pl.Schema(
         {name: schema[name] for name in (*LINKED_COLUMNS, *keep)}
-        | {column: pl.Boolean() for column in CATEGORY_COLUMNS}
+        | {column: pl.Boolean() for column in categories_out}
     )
 
     def link(frame: pl.DataFrame) -> pl.DataFrame:
@@ -184,6 +199,12 @@ def _linked(
         links = matcher(register, cache).links(rows)
         evidence = links.filter(pl.col("status") == LINKED).select("record_id", "uscc")
         linked = rows.drop("uscc").join(evidence, on="record_id", how="inner", maintain_order="left_right")
+        if not categorise:
+            return (
+                linked.with_columns(pl.col("_given_id").alias("record_id"))
+                .select(*LINKED_COLUMNS, *keep)
+                .cast(output)
+            )
         # Each linked record is read once, however many enterprises it names.
         texts = linked.select("record_id", "text").unique("record_id", maintain_order=True)
         read = (

@@ -345,6 +345,26 @@ def test_linking_a_window_gives_the_rows_of_filtering_after_linking_everything(
     assert kept.since(since).collect().sort(key, nulls_last=True).equals(expected.sort(key, nulls_last=True))
 
 
+def test_a_window_linked_for_counting_has_the_same_links_without_reading_the_texts(
+    city: tuple[Path, Settings],
+) -> None:
+    from features.linked_sentiment import CATEGORY_COLUMNS, LINKED_COLUMNS
+    from features.visibility import local_day
+
+    _, settings = city
+    sentiment = from_lake(settings).sentiment
+    after, until = date(2026, 5, 10), date(2026, 6, 10)
+    day = local_day(pl.col("published_at"))
+    expected = sentiment.since(after).filter(day <= until).collect().select(LINKED_COLUMNS)
+    counted = sentiment.between(after, until).collect()
+    assert counted.columns == list(LINKED_COLUMNS) and not set(CATEGORY_COLUMNS) & set(counted.columns)
+    assert 0 < counted.height < sentiment.since().collect().height
+    key = ["channel", "uscc", "published_at"]
+    assert counted.sort(key, nulls_last=True).equals(expected.sort(key, nulls_last=True))
+    kept = sentiment.collected()
+    assert kept.between(after, until).collect().sort(key, nulls_last=True).equals(expected.sort(key, nulls_last=True))
+
+
 def test_a_saved_matcher_links_exactly_like_a_freshly_built_one(
     city: tuple[Path, Settings], tmp_path: Path
 ) -> None:
