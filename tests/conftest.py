@@ -7,6 +7,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -75,7 +76,13 @@ def db_settings(request: pytest.FixtureRequest, settings: Settings) -> Iterator[
     if request.param == "sqlite":
         yield settings
         return
-    admin: sa.Engine = request.getfixturevalue("postgres_admin")
+    with postgres_schema(request.getfixturevalue("postgres_admin"), settings) as isolated:
+        yield isolated
+
+
+@contextmanager
+def postgres_schema(admin: sa.Engine, settings: Settings) -> Iterator[Settings]:
+    """``settings`` on the test PostgreSQL in a schema of its own (via search_path), dropped after."""
     schema = f"t_{uuid.uuid4().hex[:16]}"
     with admin.begin() as connection:
         connection.execute(sa.text(f"CREATE SCHEMA {schema}"))

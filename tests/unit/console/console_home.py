@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from layoffwatch.settings import Settings
 from review.accounts import add_user
 from review.app import create_app
-from sources.schema import ENTERPRISES, SENTIMENT
+from sources.schema import ENTERPRISES, SENTIMENT, Source
 from store import lake
 from store.tables import ROLES
 from tests.unit.alerts.builders import at, code, day, run_day, session_for, setup_city
@@ -95,13 +95,7 @@ def _lake(settings: Settings) -> None:
     register = pl.DataFrame(
         [{k: r.get(k) for k in ENTERPRISES.names} | {"aliases": None} for r in rows]
     ).cast({"founded_on": pl.Date}, strict=False)
-    lake.append(
-        settings,
-        ENTERPRISES,
-        register.select(ENTERPRISES.names).cast(ENTERPRISES.polars_schema),
-        batch_id="reg",
-        received_at=at(-1),
-    )  # type: ignore[arg-type]
+    _append(settings, ENTERPRISES, register, batch_id="reg")
     published = datetime.combine(day(-1), datetime.min.time(), tzinfo=UTC) + timedelta(hours=2)
     records = [
         ("r1", "police", code(1), "测试企业1有限公司门口有四十多名工人聚集，拉横幅讨要工资。", 40),
@@ -123,13 +117,13 @@ def _lake(settings: Settings) -> None:
             for r, ch, u, text, n in records
         ],  # fmt: skip
     )
-    lake.append(
-        settings,
-        SENTIMENT,
-        sentiment.select(SENTIMENT.names).cast(SENTIMENT.polars_schema),
-        batch_id="sent",
-        received_at=at(-1),
-    )  # type: ignore[arg-type]
+    _append(settings, SENTIMENT, sentiment, batch_id="sent")
+
+
+def _append(settings: Settings, source: Source, frame: pl.DataFrame, *, batch_id: str) -> None:
+    """``frame`` into the lake as one batch of ``source``, in the source's columns and types."""
+    typed = frame.select(source.names).cast(source.polars_schema)  # type: ignore[arg-type]
+    lake.append(settings, source, typed, batch_id=batch_id, received_at=at(-1))
 
 
 def today() -> date:

@@ -316,7 +316,9 @@ def test_enterprise_search_finds_by_name_or_code_with_the_offices_alerts(console
     found = console.client("petitions").get("/api/enterprises?q=测试企业").json()
     assert {e["uscc"] for e in found} == {code(n) for n in range(1, 7)}
     with_alerts = {e["uscc"]: [a["id"] for a in e["alerts"]] for e in found if e["alerts"]}
-    assert with_alerts == {code(2): [alerts_by_enterprise(console)[2].id]}  # only the alert routed to petitions
+    assert with_alerts == {
+        code(2): [alerts_by_enterprise(console)[2].id]
+    }  # only the alert routed to petitions
     assert all("industry" not in e for e in found)  # petitions does not see industries
     by_code = console.client("hr").get(f"/api/enterprises?q={code(3)[:12]}").json()
     assert {e["uscc"] for e in by_code} == {code(n) for n in range(1, 7)}
