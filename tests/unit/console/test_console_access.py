@@ -335,6 +335,33 @@ def test_cookies_are_marked_secure_behind_an_https_gateway(console: ConsoleHome)
     assert "secure" not in plain and "secure" in behind and "httponly" in behind and "samesite=lax" in behind
 
 
+def test_data_engineers_see_models_data_quality_and_daily_reports(console: ConsoleHome) -> None:
+    from alerts.report.daily import write_daily_report
+    from store import batches
+    from tests.unit.alerts.builders import at, day
+
+    with Session(engine_for(console.settings)) as session:
+        batches.record_batch(
+            session, id="b" * 64, source="payroll", file_name="工资.csv", file_path="/landing/payroll/工资.csv",
+            format="csv", status="ingested", received_at=at(0), rows_read=10, rows_valid=7, rows_quarantined=3,
+        )  # fmt: skip
+        session.commit()
+    write_daily_report(console.settings, as_of=day(0), now=at(0, hours=2))
+    client = console.client("data_engineer")
+    assert "m1" in client.get("/engineering/models").text
+    quality = client.get("/engineering/quality").text
+    assert "payroll" in quality and '<td class="num">3</td>' in quality
+    listing = client.get("/engineering/reports").text
+    files = re.findall(r'href="(/engineering/reports/2026-03-02/[^"]+)"', listing)
+    assert any(f.endswith(".html") for f in files) and any(f.endswith(".xlsx") for f in files)
+    report = client.get(next(f for f in files if f.endswith(".html")))
+    assert report.status_code == 200 and "style-src 'unsafe-inline'" in report.headers["content-security-policy"]
+    assert "script-src" not in report.headers["content-security-policy"]
+    for sneaky in ("..%2F..%2Flayoffwatch.db", "%2E%2E", ".hidden", "report.html%00"):
+        assert client.get(f"/engineering/reports/2026-03-02/{sneaky}").status_code == 404
+    assert console.client("hr").get(files[0]).status_code == 403  # officers act on alerts, not on reports
+
+
 # -- these change the alerts: last in the module ------------------------------------------------
 
 
