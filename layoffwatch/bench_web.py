@@ -9,7 +9,8 @@ few officers' actions (acknowledged, sent for verification) so pages have histor
 the four offices' officers (hr the most).
 
 Then the real server (``layoffwatch web``) is started as a subprocess on 127.0.0.1, and ``users``
-virtual users, each signed in with its own account and cookies (sign-in not measured), run a
+virtual users, each signed in with its own account and cookies (one after another, or with
+``together`` all at the same instant; sign-in not measured), run a
 closed loop with no think time for ``seconds``: the inbox with a random mix of filters (none most
 of the time; a tier, a status, a township or a page 2-5), then the page of an alert their office
 may see (chosen beforehand from the alerts' routing). Every request is timed from send to the
@@ -119,6 +120,7 @@ def run(
     seconds: float = 60.0,
     workers: int = 2,
     seed: int = 0,
+    together: bool = False,
 ) -> dict[str, Any]:
     """Set up a province in PostgreSQL, start ``layoffwatch web`` and load it; the figures, also
     written to ``<data>/web-<enterprises>/bench-web.json``."""
@@ -148,12 +150,21 @@ def run(
         load_before = os.getloadavg()
         cpu_before = time.process_time()
         result = asyncio.run(
-            load(base_url, accounts, visible, seconds=seconds, seed=seed, townships=TOWNSHIPS)
+            load(
+                base_url,
+                accounts,
+                visible,
+                seconds=seconds,
+                seed=seed,
+                townships=TOWNSHIPS,
+                together=together,
+            )
         )
         client_cpu = time.process_time() - cpu_before
         load_after = os.getloadavg()
     figures = {
         "enterprises": enterprises, "users": users, "seconds": seconds, "workers": workers, "seed": seed,
+        "signed_in": "together" if together else "one after another",
         "setup_seconds": setup_seconds, "setup_stages": stages, "postgres": counts,
         "accounts": {role: sum(a.role == role for a in accounts) for role in OFFICE_KEYS},
         "visible_alerts": {role: len(ids) for role, ids in visible.items()},
@@ -585,6 +596,7 @@ async def load(
     seed: int,
     townships: Sequence[str] = TOWNSHIPS,
     password: str = PASSWORD,
+    together: bool = False,
 ) -> LoadResult:
     """Every account signed in on its own client, one warm-up round, then a closed loop for ``seconds``."""
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
@@ -593,11 +605,16 @@ async def load(
     ]
     result = LoadResult()
     try:
-        # One after another, as officers arrive: twenty connections opened in one burst all land on
-        # whichever server process accepts first (it takes the whole burst), and keep-alive keeps
-        # them there; arriving apart, each goes to a process that is free to accept it.
-        for client, account in zip(clients, accounts, strict=True):
-            await sign_in(client, account.username, password)
+        # One after another by default, as officers arrive: twenty connections opened in one burst
+        # mostly land on whichever server process accepts first, and keep-alive keeps them there
+        # (``together`` measures that case).
+        if together:
+            await asyncio.gather(
+                *(sign_in(c, a.username, password) for c, a in zip(clients, accounts, strict=True))
+            )
+        else:
+            for client, account in zip(clients, accounts, strict=True):
+                await sign_in(client, account.username, password)
         rngs = [random.Random(seed * 1_000 + i) for i in range(len(accounts))]
         users = list(zip(clients, accounts, rngs, strict=True))
         warm: list[Sample] = []

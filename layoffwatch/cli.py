@@ -408,6 +408,9 @@ def bench_web(
     seconds: Annotated[float, typer.Option(min=5, help="How long the load lasts.")] = 60.0,
     workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 2,
     seed: Annotated[int, typer.Option()] = 0,
+    together: Annotated[
+        bool, typer.Option("--sign-in-together", help="All users sign in at the same instant (default: one after another).")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """The review console under load: N enterprises and their open alerts in PostgreSQL, a real server
@@ -417,7 +420,7 @@ def bench_web(
     figures = bench.run(
         err_console if as_json else console, enterprises=enterprises, data=data,
         database_url=database_url or bench.DEFAULT_DATABASE_URL, users=users, seconds=seconds, workers=workers,
-        seed=seed,
+        seed=seed, together=together,
     )  # fmt: skip
     if as_json:
         print_json(figures)

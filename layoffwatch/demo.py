@@ -80,7 +80,9 @@ def run(
     )
     console.print(
         f"各单位收到的消息在 {settings.outbox}（本地投递，无需网络）。查看预警：[bold]layoffwatch alerts list[/]；"
-        "清单导出：[bold]layoffwatch watchlist export --format xlsx --out 重点关注企业清单.xlsx[/]"
+        "清单导出：[bold]layoffwatch watchlist export --format xlsx --out 重点关注企业清单.xlsx[/]；"
+        "网页处置：[bold]layoffwatch users add 用户名 --role hr[/] 开通账号后运行 [bold]layoffwatch web[/]，"
+        "打开消息中的链接。"
     )
     return reports
 
