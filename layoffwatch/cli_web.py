@@ -40,7 +40,10 @@ def web(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Server processes (one per core is usual).")] = 1,
     behind_https: Annotated[
-        bool, typer.Option("--behind-https", help="Served to browsers over HTTPS by a gateway: cookies are marked Secure.")
+        bool,
+        typer.Option(
+            "--behind-https", help="Served to browsers over HTTPS by a gateway: cookies are marked Secure."
+        ),
     ] = False,
 ) -> None:
     """Run the review console: the web pages where risk officers review and act on alerts."""
@@ -117,13 +120,14 @@ def users_reset(username: UsernameArg, password_stdin: PasswordStdin = False) ->
 def users_list(as_json: JsonOption = False) -> None:
     """Every account, by role."""
     from review.accounts import list_users
+    from review.alert_page import local_time
     from review.roles import ROLE_ZH
 
     cfg = settings()
     with unit_of_work(engine_for(cfg)) as session:
         rows: list[dict[str, Any]] = [
             {"username": u.username, "name": u.display_name, "role": u.role, "disabled": u.disabled,
-             "created_at": u.created_at.astimezone(cfg.tz).strftime("%Y-%m-%d %H:%M")}
+             "created_at": local_time(u.created_at, cfg.tz)}
             for u in list_users(session)
         ]  # fmt: skip
     if as_json:

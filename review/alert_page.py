@@ -36,9 +36,15 @@ class AlertPage:
     enterprises: list[dict[str, Any]]
     history: list[dict[str, str]]
     messages: list[dict[str, str]]
-    charts: list[Chart]
+    series: dict[str, Any] | None
+    """the enterprise's stored trend series (``EnterpriseTrend``), if any"""
+    who: Principal
     actions: list[str]
     silences: list[Silence]
+
+    def charts(self) -> list[Chart]:
+        """The charts of ``series`` the office may see: drawn only for the HTML page, not for its JSON."""
+        return alert_charts(self.series, self.who.sees) if self.series is not None else []
 
 
 def alert_page(session: Session, alert: Alert, who: Principal, *, tz: ZoneInfo, today: date) -> AlertPage:
@@ -71,7 +77,7 @@ def alert_page(session: Session, alert: Alert, who: Principal, *, tz: ZoneInfo, 
         enterprises=view.get("enterprises", []) if is_area else [],
         history=[_history(t, tz) for t in transitions],
         messages=[_message(n, tz) for n in notifications],
-        charts=alert_charts(trend.series, who.sees) if trend is not None else [],
+        series=trend.series if trend is not None else None, who=who,
         actions=available_actions(alert) if who.runs_workflow else [],
         silences=silences,
     )  # fmt: skip

@@ -44,6 +44,7 @@ CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
+NOT_FOUND_MESSAGE = "没有找到这个页面，或您无权查看。"
 # The daily report and model reports are self-contained HTML files with their own inline styles.
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
 
@@ -187,11 +188,11 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime], secure_cook
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, _exc: NotFound) -> Response:
-        return _error(request, 404, "没有找到这个页面，或您无权查看。")
+        return _error(request, 404, NOT_FOUND_MESSAGE)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        message = "没有找到这个页面，或您无权查看。" if exc.status_code == 404 else "请求无法处理。"
+        message = NOT_FOUND_MESSAGE if exc.status_code == 404 else "请求无法处理。"
         return _error(request, exc.status_code, message)
 
     @app.exception_handler(UserError)

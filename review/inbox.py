@@ -26,7 +26,7 @@ from sqlmodel import Session
 from alerts.lifecycle import STATUS_ZH
 from alerts.queries import OPEN_STATUSES
 from layoffwatch.errors import UserError
-from models.tiers import TIER_RANK
+from models.tiers import tier_rank_expr
 from store.tables import Alert, AlertTransition
 
 PAGE_SIZE = 50
@@ -70,7 +70,8 @@ class InboxFilter:
             tier=tier, status=status,
             township=(params.get("township") or "").strip() or None,
             chain=(params.get("chain") or "").strip() or None,
-            date_from=_day(params.get("date_from"), "起始日期"), date_to=_day(params.get("date_to"), "截止日期"),
+            date_from=day_from_form(params.get("date_from"), "起始日期"),
+            date_to=day_from_form(params.get("date_to"), "截止日期"),
             page=max(page, 1),
         )  # fmt: skip
 
@@ -128,14 +129,6 @@ class InboxPage:
 
     def __post_init__(self) -> None:
         self.pages = max(1, -(-self.total // PAGE_SIZE))
-
-    @property
-    def townships(self) -> list[str]:
-        return self.alerts.townships
-
-    @property
-    def chains(self) -> list[str]:
-        return self.alerts.chains
 
     def township_options(self) -> Markup:
         return with_selected(self.alerts.township_options, self.filter.township)
@@ -197,7 +190,7 @@ def _load(session: Session, office: str, version: tuple[Any, ...]) -> OfficeAler
     frame = pl.DataFrame([tuple(r) for r in session.execute(query)], schema=_SCHEMA, orient="row")
     # Riskiest first, once: a filter keeps the order, so a page needs no sort of its own.
     frame = frame.sort(
-        pl.col("tier").replace_strict(TIER_RANK, default=0, return_dtype=pl.Int8), "probability", "id",
+        tier_rank_expr(), "probability", "id",
         descending=[True, True, False], nulls_last=True,
     )  # fmt: skip
     current = frame.filter(pl.col("status").is_in(OPEN_STATUSES) & (pl.col("kind") == "enterprise"))
@@ -214,21 +207,20 @@ def _status_counts(frame: pl.DataFrame) -> dict[str, int]:
 def inbox_page(session: Session, *, office: str, wanted: InboxFilter, limit: int = PAGE_SIZE) -> InboxPage:
     """The page of alerts ``wanted`` asks for, of those routed to ``office``."""
     alerts = office_alerts(session, office)
-    scope = pl.lit(True)
+    scope = []
     if wanted.tier:
-        scope &= pl.col("tier") == wanted.tier
+        scope.append(pl.col("tier") == wanted.tier)
     if wanted.township:
-        scope &= pl.col("township") == wanted.township
+        scope.append(pl.col("township") == wanted.township)
     if wanted.chain:
-        scope &= pl.col("chain") == wanted.chain
+        scope.append(pl.col("chain") == wanted.chain)
     if wanted.date_from:
-        scope &= pl.col("episode_start") >= wanted.date_from
+        scope.append(pl.col("episode_start") >= wanted.date_from)
     if wanted.date_to:
-        scope &= pl.col("episode_start") <= wanted.date_to
-    filtered = any((wanted.tier, wanted.township, wanted.chain, wanted.date_from, wanted.date_to))
-    chosen = alerts.frame.filter(scope) if filtered else alerts.frame
+        scope.append(pl.col("episode_start") <= wanted.date_to)
+    chosen = alerts.frame.filter(scope) if scope else alerts.frame
     # Counts per status under the other filters: the tabs show what each status would list.
-    counts = _status_counts(chosen) if filtered else alerts.counts
+    counts = _status_counts(chosen) if scope else alerts.counts
     statuses = [wanted.status] if wanted.status else list(OPEN_STATUSES)
     listed = chosen.filter(pl.col("status").is_in(statuses)).slice((wanted.page - 1) * limit, limit)
     total = sum(counts[s] for s in statuses)
@@ -243,10 +235,12 @@ def visible_alert(session: Session, alert_id: int, *, office: str) -> Alert | No
     return alert
 
 
-def _day(value: str | None, what: str) -> date | None:
-    if not value:
+def day_from_form(value: str | None, what: str) -> date | None:
+    """A day typed in a form or a query string (YYYY-MM-DD), None when left empty; a ``UserError``
+    naming ``what`` otherwise."""
+    if not value or not value.strip():
         return None
     try:
-        return date.fromisoformat(value)
+        return date.fromisoformat(value.strip())
     except ValueError:
         raise UserError(f"{what} {value!r} 无效，应为 YYYY-MM-DD 格式的日期。") from None

@@ -7,7 +7,6 @@ puts the office in the query: another office's alert is a 404 exactly like one t
 from __future__ import annotations
 
 import io
-from datetime import date
 from typing import Annotated, Any
 
 import polars as pl
@@ -23,7 +22,7 @@ from models.tiers import TIER_ZH
 from review.accounts import record_event
 from review.alert_page import alert_page, local_time
 from review.app import DB, NotFound, Officer, Posted, Principal, console_of, officer, page
-from review.inbox import ALERT_TIERS, InboxFilter, inbox_page, visible_alert
+from review.inbox import ALERT_TIERS, InboxFilter, day_from_form, inbox_page, visible_alert
 from sources.schema import OUTCOME_ZH
 from sources.text import spreadsheet_safe
 from store.tables import Alert
@@ -118,14 +117,14 @@ def alert_action(
     outcome: Annotated[str, Form()] = "",
     affected_workers: Annotated[str, Form()] = "",
 ) -> Response:
-    _visible(session, alert_id, officer(who))
-    if not who.runs_workflow:
-        raise UserError("只有牵头部门（人社局）可以处置预警；贵单位可以查看预警和相关情况。")
+    _lead_alert(
+        session, alert_id, who, refusal="只有牵头部门（人社局）可以处置预警；贵单位可以查看预警和相关情况。"
+    )
     session.close()  # the action is its own unit of work
     console = console_of(request)
     act(
         console.settings, alert_id, action, by=who.username, reason=reason, now=console.now(),
-        assignee=assignee.strip() or None, due=_date(due, "核查时限"), outcome=outcome or None,
+        assignee=assignee.strip() or None, due=day_from_form(due, "核查时限"), outcome=outcome or None,
         affected_workers=_count(affected_workers),
     )  # fmt: skip
     return RedirectResponse(f"/alerts/{alert_id}?done={action}", status_code=303)
@@ -141,9 +140,10 @@ def alert_silence(
     until: Annotated[str, Form()] = "",
     lift: Annotated[str, Form()] = "",
 ) -> Response:
-    alert = _visible(session, alert_id, officer(who))
-    if not who.runs_workflow or alert.kind != "enterprise":
-        raise UserError("只有牵头部门（人社局）可以对企业预警设置静默。")
+    refusal = "只有牵头部门（人社局）可以对企业预警设置静默。"
+    alert = _lead_alert(session, alert_id, who, refusal=refusal)
+    if alert.kind != "enterprise":
+        raise UserError(refusal)
     console = console_of(request)
     now = console.now()
     if lift:
@@ -151,7 +151,7 @@ def alert_silence(
         record_event(session, username=who.username, action="silence_lifted", target=alert.subject, now=now,
                      details={"alert_id": alert_id, "lifted": lifted})  # fmt: skip
     else:
-        day = _date(until, "静默截止日期")
+        day = day_from_form(until, "静默截止日期")
         if day is None:
             raise UserError("设置静默需要填写截止日期。")
         add_silence(
@@ -161,6 +161,15 @@ def alert_silence(
                      details={"alert_id": alert_id, "until": day.isoformat(), "reason": reason.strip()})  # fmt: skip
     session.commit()
     return RedirectResponse(f"/alerts/{alert_id}?done={'lift' if lift else 'silence'}", status_code=303)
+
+
+def _lead_alert(session: Session, alert_id: int, who: Principal, *, refusal: str) -> Alert:
+    """The alert, for the lead office's officer; 404 for an alert not routed to the office (as on
+    every page), ``refusal`` for an office that may see it but not act on it."""
+    alert = _visible(session, alert_id, officer(who))
+    if not who.runs_workflow:
+        raise UserError(refusal)
+    return alert
 
 
 def _visible(session: Session, alert_id: int, who: Principal) -> Alert:
@@ -189,15 +198,6 @@ def _inbox_row(row: dict[str, Any], who: Principal, tz: Any) -> dict[str, Any]:
     if who.sees("industry"):
         out["chain"] = row["chain"] or ""
     return out
-
-
-def _date(value: str, what: str) -> date | None:
-    if not value.strip():
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise UserError(f"{what} {value!r} 无效，应为 YYYY-MM-DD 格式的日期。") from None
 
 
 def _count(value: str) -> int | None:

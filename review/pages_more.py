@@ -6,6 +6,7 @@ import re
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import polars as pl
 import sqlalchemy as sa
@@ -25,7 +26,7 @@ from review.inbox import routed_to
 from review.roles import ROLE_ZH
 from sources.schema import SOURCES
 from store.tables import Alert, Enterprise, IngestionBatch, ModelVersion, ValidationRun, WatchlistEntry
-from watchlist.export import write_export
+from watchlist.export import json_rows, write_export
 from watchlist.listing import watchlist_frame
 
 router = APIRouter()
@@ -92,8 +93,6 @@ def watchlist_export(request: Request, session: DB, who: Officer, format: str) -
         if format == "csv"
         else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    from urllib.parse import quote
-
     return Response(
         content,
         media_type=media,
@@ -104,7 +103,7 @@ def watchlist_export(request: Request, session: DB, who: Officer, format: str) -
 @router.get("/api/watchlist")
 def watchlist_json(session: DB, who: Officer) -> Response:
     listing = office_watchlist(session, who)
-    return JSONResponse(listing.with_columns(pl.col(pl.Date).dt.to_string("%Y-%m-%d")).to_dicts())
+    return JSONResponse(json_rows(listing))
 
 
 # -- enterprises --------------------------------------------------------------------------------
@@ -119,13 +118,12 @@ def search_enterprises(session: Session, who: Principal, text: str) -> list[dict
         return []
     if len(text) < 2:
         raise UserError("请至少输入两个字进行查询。")
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     query = (
         select(Enterprise)
         .where(
             sa.or_(
                 col(Enterprise.uscc).startswith(text.upper(), autoescape=True),
-                col(Enterprise.name).like(f"%{escaped}%", escape="\\"),
+                col(Enterprise.name).contains(text, autoescape=True),
             )
         )
         .order_by(col(Enterprise.name))
@@ -140,7 +138,12 @@ def search_enterprises(session: Session, who: Principal, text: str) -> list[dict
         .order_by(_ALERT.c.id.desc())
     ):  # fmt: skip
         alerts.setdefault(alert.subject, []).append(
-            {"id": alert.id, "tier": alert.tier, "status": alert.status, "episode_start": alert.episode_start.isoformat()}
+            {
+                "id": alert.id,
+                "tier": alert.tier,
+                "status": alert.status,
+                "episode_start": alert.episode_start.isoformat(),
+            }
         )
     return [_enterprise_row(who, e, alerts.get(e.uscc, [])) for e in found]
 
