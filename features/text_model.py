@@ -7,13 +7,17 @@ documented in its README): the writers ``TRAIN_FILES`` only. Thresholds are chos
 cross-validation inside those files, so the held-out writer and the negation set are never seen
 before ``evaluate_text`` reads them.
 
-The model is small and deterministic (1,800 sentences, a few seconds to fit), so each
-process fits it once from the corpus (``default_classifier``) instead of keeping an artifact.
+The model is small and deterministic (a few seconds to fit), so it is not a registered artifact:
+``default_classifier`` fits it from the corpus once per process, or reads the same fit from the
+user's cache folder when the corpus, the code and the libraries are those it was fitted with
+(``features.text_model_cache``).
 """
 
 from __future__ import annotations
 
 import json
+import zipfile
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -26,6 +30,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
 
 from features.text_categories import CATEGORIES, rule_flags
+from features.text_model_cache import cache_folder, fit_key, load_fitted, save_fitted
 from features.text_normalise import normalise
 from layoffwatch.errors import UserError
 from sources.schema import CHANNEL_ZH
@@ -112,8 +117,10 @@ def _probabilities(models: tuple[LogisticRegression, ...], features: Any) -> np.
     return np.column_stack([model.predict_proba(features)[:, 1] for model in models])
 
 
-def _vectorizer() -> TfidfVectorizer:
-    return TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=1, dtype=np.float32)
+def _vectorizer(vocabulary: dict[str, int] | None = None) -> TfidfVectorizer:
+    return TfidfVectorizer(
+        analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=1, dtype=np.float32, vocabulary=vocabulary
+    )
 
 
 def _fit_models(texts: list[str], y: np.ndarray) -> tuple[TfidfVectorizer, tuple[LogisticRegression, ...]]:
@@ -153,5 +160,14 @@ def _f1(predicted: np.ndarray, truth: np.ndarray) -> float:
 
 @cache
 def default_classifier() -> TextClassifier:
-    """The classifier fitted on the corpus's training writers, once per process."""
-    return fit(read_corpus(*TRAIN_FILES))
+    """The classifier fitted on the corpus's training writers: once per process, and read from the
+    cache folder when the same fit was saved there."""
+    path = cache_folder() / "text-model" / f"{fit_key([CORPUS / name for name in TRAIN_FILES])}.npz"
+    try:
+        return TextClassifier(*load_fitted(path, _vectorizer))
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        pass  # not saved yet, or unreadable: fit
+    classifier = fit(read_corpus(*TRAIN_FILES))
+    with suppress(OSError):  # a cache that cannot be written only costs the next process a fit
+        save_fitted(path, classifier.vectorizer, classifier.models, classifier.thresholds)
+    return classifier
