@@ -21,7 +21,7 @@ from layoffwatch.errors import UserError
 from models.tiers import TIER_ZH
 from review.accounts import record_event
 from review.alert_page import alert_page, local_time
-from review.app import DB, NotFound, Officer, Posted, Principal, console_of, officer, page
+from review.app import DB, NotFound, Officer, Posted, Principal, console_of, page, require_officer
 from review.inbox import ALERT_TIERS, InboxFilter, day_from_form, inbox_page, visible_alert
 from sources.schema import OUTCOME_ZH
 from sources.text import spreadsheet_safe
@@ -166,7 +166,7 @@ def alert_silence(
 def _lead_alert(session: Session, alert_id: int, who: Principal, *, refusal: str) -> Alert:
     """The alert, for the lead office's officer; 404 for an alert not routed to the office (as on
     every page), ``refusal`` for an office that may see it but not act on it."""
-    alert = _visible(session, alert_id, officer(who))
+    alert = _visible(session, alert_id, require_officer(who))
     if not who.runs_workflow:
         raise UserError(refusal)
     return alert
