@@ -605,9 +605,9 @@ async def load(
     ]
     result = LoadResult()
     try:
-        # One after another by default, as officers arrive: twenty connections opened in one burst
-        # mostly land on whichever server process accepts first, and keep-alive keeps them there
-        # (``together`` measures that case).
+        # One after another by default, as officers arrive; ``together`` opens every connection in
+        # one burst (with uvicorn's shared socket most of them landed on one process, and keep-alive
+        # kept them there; ``review.serve`` gives each worker its own socket).
         if together:
             await asyncio.gather(
                 *(sign_in(c, a.username, password) for c, a in zip(clients, accounts, strict=True))
