@@ -10,6 +10,7 @@ import pytest
 
 from features.text_categories import CATEGORIES, rule_flags
 from features.text_model import default_classifier, read_corpus
+from features.text_normalise import normalise
 from layoffwatch.errors import UserError
 
 
@@ -119,3 +120,73 @@ def test_words_that_only_look_like_a_denial_deny_nothing(text: str) -> None:
 
 def test_a_look_alike_word_triggers_nothing() -> None:
     assert not any(k.startswith("trigger_") for k in flags("劳动仲裁员说要等通知"))
+
+
+def test_a_normalised_record_is_read_clause_by_clause() -> None:
+    """Normalising turns ， into ,: the half-width comma still ends a clause, so a negation of one
+    matter does not deny the next one."""
+    found = rule_flags(normalise(pl.Series(["企业并未停产，但拖欠工人三个月工资"]))).row(0, named=True)
+    assert found["denied_shutdown"]
+    assert not found["denied_wage_arrears"]
+    assert found["trigger_wage_arrears"]
+
+
+def test_a_negation_in_the_clauses_after_a_verdict_answers_the_complaint() -> None:
+    assert flags("网传鼎盛化工要裁员，经街道核实，企业无裁员计划").get("denied_layoffs")
+    assert flags("报警称厂门口有人聚集，民警到场后未发现聚集人员").get("denied_collective_action")
+    # 未发现 answers only what it names: the strike itself is not denied.
+    assert not flags("报警称工人集体罢工，民警到场后未发现冲突").get("denied_collective_action")
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("谁说鸿福五金跑路了？老板天天都在厂里", "shutdown"),
+        ("罢工是误传，那天大家在开安全会", "collective_action"),
+        ("要裁员？没有的事", "layoffs"),
+        ("所谓门口聚集，其实是排队领体检表的新员工", "collective_action"),
+        ("说断缴的是另一家同名的厂，我们这边每月都交", "social_insurance"),
+        ("有人说金帆纸业断缴社保，我刚查了，没断", "social_insurance"),
+        ("以为要被辞退，结果只是换岗，虚惊一场", "layoffs"),
+        ("在这干了五年，从没拖过工资", "wage_arrears"),
+        ("网传我们厂断缴社保，纯属造谣，我昨天刚用医保卡拿了药", "social_insurance"),
+    ],
+)
+def test_a_colloquial_denial_denies_the_matter(text: str, category: str) -> None:
+    assert flags(text).get(f"denied_{category}"), text
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("拖欠的三个月工资今天全部补发了", "wage_arrears"),
+        ("来电人反映公司拖欠工资，经核实，企业已于次日结清所欠工资", "wage_arrears"),
+        ("社保之前断了半年，上个月已经补缴", "social_insurance"),
+        ("此前反映的欠薪问题已解决，企业已足额发放", "wage_arrears"),
+    ],
+)
+def test_a_matter_put_right_later_is_not_denied(text: str, category: str) -> None:
+    assert not flags(text).get(f"denied_{category}"), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "难道这不是裁员吗？一下子走了五十人",
+        "老板说不得不停产，工人都放假了",
+        "未经协商就把我们辞退了",
+        "说是不裁员，结果上周裁了一个组",
+        "听说要裁掉一半的人，真的假的？",
+        "工资条都发了，钱还没到账",
+        "有传言说鑫达机械要倒闭了，大家都很慌",
+    ],
+)
+def test_a_rhetorical_question_or_a_pay_slip_denies_nothing(text: str) -> None:
+    found = flags(text)
+    assert not {k for k in found if k.startswith("denied_")}, (text, found)
+
+
+def test_a_plain_word_for_the_matter_triggers_it_after_a_denial_of_another() -> None:
+    found = flags("企业未停产，但上月辞退了二十名员工")
+    assert found.get("denied_shutdown")
+    assert found.get("trigger_layoffs") and not found.get("denied_layoffs")
