@@ -606,8 +606,8 @@ async def load(
     result = LoadResult()
     try:
         # One after another by default, as officers arrive; ``together`` opens every connection in
-        # one burst (with uvicorn's shared socket most of them landed on one process, and keep-alive
-        # kept them there; ``review.serve`` gives each worker its own socket).
+        # one burst, which lands unevenly on the server processes (whichever wakes first takes most),
+        # and keep-alive keeps them there.
         if together:
             await asyncio.gather(
                 *(sign_in(c, a.username, password) for c, a in zip(clients, accounts, strict=True))
