@@ -65,6 +65,10 @@ def login(
     record_event(session, username=result.user.username, action="sign_in", now=now)
     session.commit()
     response = RedirectResponse(safe_next(next) or home_of(result.user.role), status_code=303)
+    # The session's pages start on a new connection. Officers who sign in at the same moment open
+    # their connections in one burst, which lands on whichever server process wakes first, and
+    # keep-alive would keep them all there; a new connection goes to a process that is waiting.
+    response.headers["Connection"] = "close"
     _set_cookie(request, response, SESSION_COOKIE, token, max_age=ABSOLUTE_HOURS * 3600)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
     return response

@@ -281,6 +281,8 @@ def test_sign_in_needs_its_form_token_and_ignores_a_foreign_next(console: Consol
         assert response.status_code == 303 and response.headers["location"] == "/alerts"  # type: ignore[attr-defined]
     response = sign_in(console.client(), "hr", PASSWORD, next="/alerts/2?x=1")
     assert response.headers["location"] == "/alerts/2?x=1"  # type: ignore[attr-defined]
+    # The session's pages start on a new connection, to whichever server process is waiting.
+    assert response.headers["connection"] == "close"  # type: ignore[attr-defined]
 
 
 def test_a_page_asks_for_sign_in_and_returns_to_it(console: ConsoleHome) -> None:
