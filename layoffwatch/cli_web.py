@@ -47,14 +47,14 @@ def web(
     ] = False,
 ) -> None:
     """Run the review console: the web pages where risk officers review and act on alerts."""
-    from review.serve import ServeOptions, refuse_if_taken, serve
+    from review.serve import refuse_if_taken, serve
     from store.db import upgrade
 
     refuse_if_taken(host, port)
     upgrade(settings())  # migrations once, before any worker starts
     os.environ[SECURE_COOKIES_ENV] = "1" if behind_https else "0"  # read by each worker's factory
     console.print(f"预警处置平台：http://{host}:{port}/ （按 Ctrl+C 停止）")
-    serve(ServeOptions("layoffwatch.cli_web:create_from_environment", host, port), workers=workers)
+    serve("layoffwatch.cli_web:create_from_environment", host=host, port=port, workers=workers)
 
 
 def _password(from_stdin: bool) -> str:

@@ -11,18 +11,8 @@ from __future__ import annotations
 
 import errno
 import socket
-from dataclasses import dataclass
 
 from layoffwatch.errors import UserError
-
-
-@dataclass(frozen=True)
-class ServeOptions:
-    app: str
-    """the application factory, ``module:function`` (called once in every worker)"""
-    host: str
-    port: int
-    log_level: str = "warning"
 
 
 def refuse_if_taken(host: str, port: int) -> None:
@@ -32,7 +22,7 @@ def refuse_if_taken(host: str, port: int) -> None:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a closing connection is not "taken"
         probe.bind((host, port))
     except OSError as error:
-        if error.errno in (errno.EADDRINUSE, errno.EACCES):
+        if error.errno == errno.EADDRINUSE:
             raise UserError(
                 f"端口 {host}:{port} 已被占用（可能已有一个预警处置平台在运行），请换一个 --port。"
             ) from None
@@ -41,11 +31,10 @@ def refuse_if_taken(host: str, port: int) -> None:
         probe.close()
 
 
-def serve(options: ServeOptions, *, workers: int) -> None:
+def serve(app: str, *, host: str, port: int, workers: int) -> None:
+    """Serve the application factory ``app`` (``module:function``, called in every worker)."""
     import uvicorn
 
-    refuse_if_taken(options.host, options.port)
     uvicorn.run(
-        options.app, factory=True, host=options.host, port=options.port, workers=workers,
-        log_level=options.log_level, proxy_headers=False,
-    )  # fmt: skip
+        app, factory=True, host=host, port=port, workers=workers, log_level="warning", proxy_headers=False
+    )
