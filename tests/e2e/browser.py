@@ -58,11 +58,13 @@ def free_port() -> int:
 
 @dataclass
 class ConsoleServer:
-    """``layoffwatch web`` on 127.0.0.1:``port`` for ``settings``' home; its output goes to ``log``."""
+    """``layoffwatch web`` on 127.0.0.1:``port`` for ``settings``' home, on ``workers`` processes; its
+    output goes to ``log``."""
 
     settings: Settings
     port: int
     log: Path
+    workers: int = 1
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -85,6 +87,8 @@ class ConsoleServer:
             "127.0.0.1",
             "--port",
             str(self.port),
+            "--workers",
+            str(self.workers),
         ]
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(

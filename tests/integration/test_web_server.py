@@ -17,10 +17,7 @@ import pytest
 
 from layoffwatch.settings import Settings
 from review.serve import refuse_if_taken
-from tests.e2e.browser import free_port
-
-ROOT = Path(__file__).resolve().parents[2]
-START_SECONDS = 60.0
+from tests.e2e.browser import START_SECONDS, ConsoleServer, free_port
 
 
 def test_a_port_already_taken_is_refused_in_plain_words() -> None:
@@ -33,77 +30,56 @@ def test_a_port_already_taken_is_refused_in_plain_words() -> None:
 
 
 @pytest.fixture
-def console(settings: Settings, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int, Path]]:
-    """``layoffwatch web --workers 2`` on an empty home; stopped (its whole group) afterwards."""
-    port, log = free_port(), tmp_path / "web.log"
-    server = _start(settings, port, log)
+def console(settings: Settings, tmp_path: Path) -> Iterator[ConsoleServer]:
+    """``layoffwatch web --workers 2`` on an empty home, once both workers run; stopped afterwards."""
+    server = ConsoleServer(settings, free_port(), tmp_path / "web.log", workers=2)
+    server.start()
+    assert server.process is not None
     try:
-        _wait_until_serving(server, port, log)
-        yield server, port, log
+        deadline = time.monotonic() + START_SECONDS
+        while len(_workers(server.process.pid)) < 2:
+            assert time.monotonic() < deadline, f"a worker did not start:\n{server.output()}"
+            time.sleep(0.2)
+        yield server
     finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(10)
+        server.stop()
 
 
 def test_two_workers_serve_and_a_second_console_on_the_same_port_is_refused(
-    console: tuple[subprocess.Popen[bytes], int, Path], settings: Settings, tmp_path: Path
+    console: ConsoleServer, settings: Settings
 ) -> None:
-    server, port, _ = console
-    assert len(_workers(server.pid)) == 2
-    second = _start(settings, port, tmp_path / "second.log")
-    assert second.wait(60) == 2
-    output = (tmp_path / "second.log").read_text(encoding="utf-8")
-    assert "已被占用" in output and "Traceback" not in output
-    assert httpx.get(f"http://127.0.0.1:{port}/login", timeout=5).status_code == 200
-
-
-def test_a_worker_that_dies_is_replaced_and_sigterm_stops_every_process(
-    console: tuple[subprocess.Popen[bytes], int, Path],
-) -> None:
-    server, port, log = console
-    before = _workers(server.pid)
-    os.kill(before[0], signal.SIGKILL)
-    deadline = time.monotonic() + START_SECONDS
-    while True:
-        now = _workers(server.pid)
-        if len(now) == 2 and before[0] not in now:
-            break
-        assert time.monotonic() < deadline, f"worker not replaced: {now}\n{log.read_text()}"
-        time.sleep(0.2)
-    for _ in range(10):  # answered throughout, whichever worker takes the connection
-        assert httpx.get(f"http://127.0.0.1:{port}/login", timeout=30).status_code == 200
-    os.kill(server.pid, signal.SIGTERM)
-    assert server.wait(30) == 0
-    assert all(not _alive(pid) for pid in now)
-
-
-def _start(settings: Settings, port: int, log: Path) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "LAYOFFWATCH_HOME": str(settings.home),
         "LAYOFFWATCH_DATABASE_URL": settings.database_url,
     }
-    command = [sys.executable, "-m", "layoffwatch", "web", "--port", str(port), "--workers", "2"]
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
+    second = subprocess.run(
+        [sys.executable, "-m", "layoffwatch", "web", "--port", str(console.port), "--workers", "2"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert second.returncode == 2
+    output = second.stdout + second.stderr
+    assert "已被占用" in output and "Traceback" not in output
+    assert httpx.get(f"{console.url}/login", timeout=5).status_code == 200
 
 
-def _wait_until_serving(server: subprocess.Popen[bytes], port: int, log: Path) -> None:
+def test_a_worker_that_dies_is_replaced_and_sigterm_stops_every_process(console: ConsoleServer) -> None:
+    assert console.process is not None
+    pid = console.process.pid
+    before = _workers(pid)
+    os.kill(before[0], signal.SIGKILL)
     deadline = time.monotonic() + START_SECONDS
-    while len(_workers(server.pid)) < 2 or not _answers(port):
-        assert server.poll() is None, f"layoffwatch web exited with {server.returncode}:\n{log.read_text()}"
-        assert time.monotonic() < deadline, f"layoffwatch web not serving:\n{log.read_text()}"
+    while True:
+        now = _workers(pid)
+        if len(now) == 2 and before[0] not in now:
+            break
+        assert time.monotonic() < deadline, f"worker not replaced: {now}\n{console.output()}"
         time.sleep(0.2)
-
-
-def _answers(port: int) -> bool:
-    try:
-        return httpx.get(f"http://127.0.0.1:{port}/login", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
+    for _ in range(10):  # answered throughout, whichever worker takes the connection
+        assert httpx.get(f"{console.url}/login", timeout=30).status_code == 200
+    os.kill(pid, signal.SIGTERM)
+    assert console.process.wait(30) == 0
+    assert all(not _alive(pid) for pid in now)
 
 
 def _workers(parent: int) -> list[int]:
