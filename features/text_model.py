@@ -19,7 +19,7 @@ import json
 import zipfile
 from contextlib import suppress
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
 
+from features.char_ngrams import CharNgramTfidf
 from features.text_categories import CATEGORIES, rule_flags
 from features.text_model_cache import cache_folder, fit_key, load_fitted, save_fitted
 from features.text_normalise import normalise
@@ -91,9 +92,14 @@ class TextClassifier:
     models: tuple[LogisticRegression, ...]
     thresholds: tuple[float, ...]
 
+    @cached_property
+    def tfidf(self) -> CharNgramTfidf:
+        """The vectorizer's transform over arrays (the same matrix, without a Python loop per n-gram)."""
+        return CharNgramTfidf.of(self.vectorizer)
+
     def probabilities(self, analysed: pl.Series) -> np.ndarray:
         """Per category, the model's probability for each normalised text (rules not applied)."""
-        return _probabilities(self.models, self.vectorizer.transform(analysed.fill_null("").to_list()))
+        return _probabilities(self.models, self.tfidf.transform(analysed))
 
     def categorise(self, texts: pl.Series, *, rules: bool = True, normalised: bool = False) -> pl.DataFrame:
         """``cat_<category>`` booleans for each text: the model above its threshold or a hard trigger,
