@@ -33,6 +33,7 @@ changes another record's links.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 import ahocorasick
@@ -85,6 +86,7 @@ LINK_SCHEMA = pl.Schema(
 )
 _TEXT_SEPARATOR = "\x1f"  # between a record's text and its location
 _RECORD_SEPARATOR = "\n"  # between records (no normalised text holds a line feed)
+_LENGTH_BITS = 16  # an automaton's value: the pattern id, shifted, then the pattern's length
 
 
 @dataclass(frozen=True)
@@ -224,7 +226,9 @@ class EnterpriseMatcher:
         """A matcher ``save`` wrote: the tables read back, the automaton built again (pid = row)."""
         patterns = pl.read_parquet(folder / "patterns.parquet").sort("pid")
         candidates = pl.read_parquet(folder / "candidates.parquet")
-        return cls(automaton=_automaton(patterns["pattern"].to_list()), patterns=patterns, candidates=candidates)
+        return cls(
+            automaton=_automaton(patterns["pattern"].to_list()), patterns=patterns, candidates=candidates
+        )
 
     def links(self, records: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
         """One row per (channel, record_id, uscc) candidate (see the module docstring), columns
@@ -401,7 +405,12 @@ def _automaton(patterns: list[str]) -> ahocorasick.Automaton | None:
         return None
     automaton = ahocorasick.Automaton()
     for pid, pattern in enumerate(patterns):
-        automaton.add_word(pattern, (pid, len(pattern)))
+        if len(pattern) >= 1 << _LENGTH_BITS:
+            raise ValueError(
+                f"pattern {pid} is {len(pattern)} characters long; a name or alias is far shorter"
+            )
+        # One integer per pattern (not a tuple): a scan's matches are then read into an array at once.
+        automaton.add_word(pattern, pid << _LENGTH_BITS | len(pattern))
     automaton.make_automaton()
     return automaton
 
@@ -422,11 +431,10 @@ def _occurrences(
     lengths = values.str.len_chars().cast(pl.Int64).to_numpy()
     offsets = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64)
     joined = _RECORD_SEPARATOR.join(values.to_list())
-    found = [(end, pid, length) for end, (pid, length) in automaton.iter(joined)]
-    if not found:
+    hits = np.fromiter(chain.from_iterable(automaton.iter(joined)), dtype=np.int64).reshape(-1, 2)
+    if not hits.size:
         return pl.DataFrame(schema=schema)
-    hits = np.array(found, dtype=np.int64)
-    end, pid, length = hits[:, 0], hits[:, 1], hits[:, 2]
+    end, pid, length = hits[:, 0], hits[:, 1] >> _LENGTH_BITS, hits[:, 1] & ((1 << _LENGTH_BITS) - 1)
     start = end - length + 1
     if not every:
         keep = _leftmost_longest(start, end)

@@ -15,7 +15,15 @@ import polars as pl
 import pytest
 
 from features.inputs import Inputs, from_lake
-from features.linking import LINK_SCHEMA, LINK_THRESHOLD, LINKED, REVIEW, EnterpriseMatcher, _occurrences
+from features.linking import (
+    LINK_SCHEMA,
+    LINK_THRESHOLD,
+    LINKED,
+    REVIEW,
+    EnterpriseMatcher,
+    _automaton,
+    _occurrences,
+)
 from features.text_categories import CATEGORIES
 from layoffwatch.settings import Settings
 from sources.schema import ENTERPRISES, SENTIMENT
@@ -223,17 +231,12 @@ def test_leftmost_longest_matches_agree_with_a_reader_going_left_to_right() -> N
                 i += len(best)
         return found
 
-    import ahocorasick
-
     rng = random.Random(5)
     for _ in range(300):
         patterns = sorted(
             {"".join(rng.choices("鑫达铜业", k=rng.randint(1, 5))) for _ in range(rng.randint(1, 8))}
         )
-        automaton = ahocorasick.Automaton()
-        for pid, p in enumerate(patterns):
-            automaton.add_word(p, (pid, len(p)))
-        automaton.make_automaton()
+        automaton = _automaton(patterns)
         texts = ["".join(rng.choices("鑫达铜业", k=rng.randint(0, 25))) for _ in range(3)]
         got = _occurrences(automaton, pl.Series(texts), every=False)
         for row, text in enumerate(texts):
@@ -362,7 +365,12 @@ def test_a_window_linked_for_counting_has_the_same_links_without_reading_the_tex
     key = ["channel", "uscc", "published_at"]
     assert counted.sort(key, nulls_last=True).equals(expected.sort(key, nulls_last=True))
     kept = sentiment.collected()
-    assert kept.between(after, until).collect().sort(key, nulls_last=True).equals(expected.sort(key, nulls_last=True))
+    assert (
+        kept.between(after, until)
+        .collect()
+        .sort(key, nulls_last=True)
+        .equals(expected.sort(key, nulls_last=True))
+    )
 
 
 def test_a_saved_matcher_links_exactly_like_a_freshly_built_one(
@@ -423,7 +431,9 @@ def test_uncertain_links_are_listed_for_review_and_never_counted(
     assert listed.exit_code == 0, listed.output
     assert len(json.loads(listed.stdout)) == review.height
     out = tmp_path / "review.csv"
-    written = runner.invoke(app, ["links", "review", "--as-of", "2026-06-30", "--days", "200", "--out", str(out)])
+    written = runner.invoke(
+        app, ["links", "review", "--as-of", "2026-06-30", "--days", "200", "--out", str(out)]
+    )
     assert written.exit_code == 0, written.output
     text = out.read_text(encoding="utf-8-sig")
     assert text.splitlines()[0].startswith("发布时间,渠道,编号,候选企业")
