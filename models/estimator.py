@@ -133,9 +133,45 @@ class LayoffRiskModel(ClassifierMixin, BaseEstimator):
 
     def _raw(self, matrix: np.ndarray) -> np.ndarray:
         if matrix.shape[0] >= THREADED_PREDICTION_ROWS:
-            return self.trees_.predict_proba(matrix)[:, 1]
+            return self._tree_probability(matrix)
         with threadpool_limits(limits=1, user_api="openmp"):
-            return self.trees_.predict_proba(matrix)[:, 1]
+            return self._tree_probability(matrix)
+
+    def _tree_probability(self, matrix: np.ndarray) -> np.ndarray:
+        """The trees' probability of each row: ``trees_.predict_proba``, to the last bit (tested).
+
+        The matrix is binned once, as in training, and every tree reads the bins: scikit-learn's own
+        prediction compares raw values tree by tree and took 24 s for a province's 908,440 rows and
+        400 trees, against 4.6 s binned. A value a tree compares with a threshold falls on the same
+        side as its bin does with the threshold's bin; a category the trees never saw, which
+        binning would put in a neighbour's bin, is made missing first, as their own prediction
+        treats it."""
+        trees = self.trees_
+        try:
+            binned = self._binned(matrix)
+            threads = _openmp_effective_n_threads()
+            missing = trees._bin_mapper.missing_values_bin_idx_
+            raw = np.zeros(matrix.shape[0], dtype=trees._baseline_prediction.dtype)
+            raw += trees._baseline_prediction.ravel()[0]
+            for (predictor,) in trees._predictors:
+                raw += predictor.predict_binned(binned, missing, threads)
+        except (AttributeError, TypeError, ValueError):  # scikit-learn's internals moved: its own way
+            return np.asarray(trees.predict_proba(matrix)[:, 1])
+        return np.asarray(expit(raw))
+
+    def _binned(self, matrix: np.ndarray) -> np.ndarray:
+        """``matrix`` as the trees read it in training: encoded (categorical columns first), then
+        binned. (scikit-learn's private API; the predictions are checked against its own.)"""
+        trees = self.trees_
+        mapper = trees._bin_mapper
+        encoded = trees._preprocess_X(matrix, reset=False)
+        for column in np.flatnonzero(mapper.is_categorical_):
+            unknown = ~np.isin(encoded[:, column], mapper.bin_thresholds_[column])
+            if unknown.any():
+                if encoded is matrix:
+                    encoded = matrix.copy()  # never change the caller's matrix
+                encoded[unknown, column] = np.nan
+        return np.asarray(mapper.transform(encoded))
 
     def predict_matrix(self, matrix: np.ndarray) -> np.ndarray:
         """Calibrated probability for a matrix already encoded by ``_matrix`` (reason codes use this)."""
@@ -177,13 +213,13 @@ class LayoffRiskModel(ClassifierMixin, BaseEstimator):
         rows = matrix.shape[0]
         threads = 1 if rows < THREADED_PREDICTION_ROWS else _openmp_effective_n_threads()
         position, reads = self._tree_reads()
-        encoded = trees._preprocess_X(matrix, reset=False)
-        reference = trees._preprocess_X(self.reference_[None, :], reset=False)[0]
-        bitsets, f_idx_map = trees._bin_mapper.make_known_categories_bitsets()
+        # Binned, as ``_tree_probability`` predicts: the same leaves, several times faster.
+        encoded = self._binned(matrix)
+        reference = self._binned(self.reference_[None, :])[0]
+        missing = trees._bin_mapper.missing_values_bin_idx_
 
         def leaf_values(tree: int, X: np.ndarray) -> np.ndarray:
-            predictor = trees._predictors[tree][0]
-            return predictor.predict(X, known_cat_bitsets=bitsets, f_idx_map=f_idx_map, n_threads=threads)
+            return np.asarray(trees._predictors[tree][0].predict_binned(X, missing, threads))
 
         per_tree = np.empty((rows, len(reads)))
         for tree in range(len(reads)):
@@ -212,7 +248,9 @@ class LayoffRiskModel(ClassifierMixin, BaseEstimator):
         if trees._preprocessor is None:
             order = np.arange(width)
         else:
-            order = np.concatenate([np.flatnonzero(trees.is_categorical_), np.flatnonzero(~trees.is_categorical_)])
+            order = np.concatenate(
+                [np.flatnonzero(trees.is_categorical_), np.flatnonzero(~trees.is_categorical_)]
+            )
         position = np.empty(width, dtype=np.intp)
         position[order] = np.arange(width)
         reads = [

@@ -79,3 +79,45 @@ def test_unknown_categories_are_read_as_missing() -> None:
     model = LayoffRiskModel(**SMALL).fit(X, y)
     odd = X.head(5).with_columns(pl.lit("Z").alias("industry_section"))
     assert np.isfinite(model.predict_risk(odd)).all()
+
+
+def test_binned_prediction_is_scikit_learns_own_to_the_last_bit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The trees read a binned matrix (``_tree_probability``); scikit-learn compares raw values.
+    Rows at the edges: missing values, a category the trees never saw, values exactly at the
+    trees' thresholds and beyond the training range, few rows (one thread) and many."""
+    X, y = synthetic(6000, 7)
+    rng = np.random.default_rng(8)
+    X = X.with_columns(
+        pl.when(pl.int_range(pl.len()) % 7 == 0)
+        .then(None)
+        .otherwise(pl.col("arrears_streak"))
+        .alias("arrears_streak"),
+        # A category that goes with the event, so that trees split on a categorical column.
+        pl.Series(
+            "industry_section", np.where(y & (rng.random(len(y)) < 0.7), "F", rng.choice(["C", "E"], len(y)))
+        ),
+    )
+    model = LayoffRiskModel(**SMALL).fit(X, y)
+    matrix = model._matrix(X)
+    trees = model.trees_
+    split_nodes = np.concatenate([tree.nodes for (tree,) in trees._predictors])
+    assert split_nodes["is_categorical"][split_nodes["is_leaf"] == 0].any()
+    thresholds = [t for t in trees._bin_mapper.bin_thresholds_ if t.size]
+    edges = matrix[: len(thresholds)].copy()
+    for row, values in enumerate(thresholds):  # each row puts one column's thresholds in every column
+        edges[row, :] = values[np.arange(matrix.shape[1]) % values.size]
+    beyond = matrix[:50] * 10 - 5
+    unknown = matrix[:50].copy()
+    categorical = [i for i, name in enumerate(model.feature_names_) if name in model.vocabulary_]
+    unknown[:, categorical] = 3.0  # no such code: missing, as scikit-learn's prediction reads it
+    cases = (matrix, edges, beyond, unknown, matrix[:20])
+    expected = [trees.predict_proba(rows)[:, 1] for rows in cases]
+
+    def not_this_way(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the binned prediction fell back to scikit-learn's own")
+
+    monkeypatch.setattr(trees, "predict_proba", not_this_way)
+    for rows, wanted in zip(cases, expected, strict=True):
+        before = rows.copy()
+        assert np.array_equal(model._raw(rows), wanted)
+        assert np.array_equal(rows, before, equal_nan=True)  # the caller's matrix is left alone
