@@ -33,7 +33,6 @@ class CharNgramTfidf:
     idf: np.ndarray
     sizes: tuple[int, ...]  # the n-gram lengths
     lowercase: bool
-    dtype: type
 
     @classmethod
     def of(cls, vectorizer: TfidfVectorizer) -> CharNgramTfidf:
@@ -56,7 +55,6 @@ class CharNgramTfidf:
             idf=np.asarray(vectorizer.idf_, dtype=vectorizer.dtype),
             sizes=tuple(range(shortest, longest + 1)),
             lowercase=bool(vectorizer.lowercase),
-            dtype=vectorizer.dtype,
         )
 
     def transform(self, texts: pl.Series) -> sparse.csr_matrix:
@@ -68,12 +66,12 @@ class CharNgramTfidf:
         prepared = prepared.str.replace_all(r"\s\s+", " ")
         pieces = [self._counts(prepared.slice(start, _CHUNK)) for start in range(0, prepared.len(), _CHUNK)]
         counts = sparse.vstack(pieces, format="csr") if pieces else self._empty(0)
-        counts.data = np.log(counts.data, dtype=self.dtype) + self.dtype(1)
+        counts.data = np.log(counts.data) + counts.data.dtype.type(1)
         counts.data *= self.idf[counts.indices]
         return normalize(counts, norm="l2", copy=False)
 
     def _empty(self, rows: int) -> sparse.csr_matrix:
-        return sparse.csr_matrix((rows, self.idf.size), dtype=self.dtype)
+        return sparse.csr_matrix((rows, self.idf.size), dtype=self.idf.dtype)
 
     def _counts(self, texts: pl.Series) -> sparse.csr_matrix:
         lengths = texts.str.len_chars().cast(pl.Int64).to_numpy()
@@ -91,12 +89,11 @@ class CharNgramTfidf:
             grams.append(pl.DataFrame({"code": code, "row": row_of_point[starts]}))
         # A hash join: a binary search of the sorted vocabulary per n-gram took five times as long.
         known = pl.concat(grams).lazy().join(self.vocabulary.lazy(), on="code", how="inner").collect()
-        ones: np.ndarray = np.ones(known.height, dtype=self.dtype)
+        ones: np.ndarray = np.ones(known.height, dtype=self.idf.dtype)
         # scipy sums the repeated (text, column) cells and sorts each row's columns (canonical form).
-        counts = sparse.coo_matrix(
+        return sparse.coo_matrix(
             (ones, (known["row"].to_numpy(), known["column"].to_numpy())), shape=(lengths.size, self.idf.size)
         ).tocsr()
-        return counts
 
 
 def _pack(characters: list[np.ndarray]) -> np.ndarray:

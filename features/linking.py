@@ -226,9 +226,7 @@ class EnterpriseMatcher:
         """A matcher ``save`` wrote: the tables read back, the automaton built again (pid = row)."""
         patterns = pl.read_parquet(folder / "patterns.parquet").sort("pid")
         candidates = pl.read_parquet(folder / "candidates.parquet")
-        return cls(
-            automaton=_automaton(patterns["pattern"].to_list()), patterns=patterns, candidates=candidates
-        )
+        return cls(automaton=_automaton(patterns["pattern"].to_list()), patterns=patterns, candidates=candidates)
 
     def links(self, records: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
         """One row per (channel, record_id, uscc) candidate (see the module docstring), columns

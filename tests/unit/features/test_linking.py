@@ -365,12 +365,7 @@ def test_a_window_linked_for_counting_has_the_same_links_without_reading_the_tex
     key = ["channel", "uscc", "published_at"]
     assert counted.sort(key, nulls_last=True).equals(expected.sort(key, nulls_last=True))
     kept = sentiment.collected()
-    assert (
-        kept.between(after, until)
-        .collect()
-        .sort(key, nulls_last=True)
-        .equals(expected.sort(key, nulls_last=True))
-    )
+    assert kept.between(after, until).collect().sort(key, nulls_last=True).equals(expected.sort(key, nulls_last=True))
 
 
 def test_a_saved_matcher_links_exactly_like_a_freshly_built_one(
@@ -431,9 +426,7 @@ def test_uncertain_links_are_listed_for_review_and_never_counted(
     assert listed.exit_code == 0, listed.output
     assert len(json.loads(listed.stdout)) == review.height
     out = tmp_path / "review.csv"
-    written = runner.invoke(
-        app, ["links", "review", "--as-of", "2026-06-30", "--days", "200", "--out", str(out)]
-    )
+    written = runner.invoke(app, ["links", "review", "--as-of", "2026-06-30", "--days", "200", "--out", str(out)])
     assert written.exit_code == 0, written.output
     text = out.read_text(encoding="utf-8-sig")
     assert text.splitlines()[0].startswith("发布时间,渠道,编号,候选企业")
