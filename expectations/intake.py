@@ -196,6 +196,8 @@ class Intake:
         lake_paths = lake.append(
             self.settings, source, checked.valid, batch_id=raw.content_hash, received_at=received_at
         )
+        # Now, while the batch's months are in the page cache, rather than at the next read.
+        lake.repeated_keys(self.settings, source)
         if source.name == "enterprises":
             enterprises.upsert_enterprises(
                 self.engine, checked.valid, batch_id=raw.content_hash, now=received_at

@@ -32,7 +32,7 @@ from layoffwatch.settings import Settings
 from models.dataset import labelled_snapshots
 from models.estimator import LayoffRiskModel
 from models.windows import add_months
-from sources.schema import SOURCES
+from sources.schema import SOURCES, Source
 from store import lake
 
 FEATURES_TARGET_SECONDS = 60.0
@@ -56,18 +56,23 @@ def _peak_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
 
 
+def _typed(frame: pd.DataFrame, source: Source) -> pd.DataFrame:
+    for col, dtype in source.polars_schema.items():
+        if dtype == pl.Date() and col in frame:
+            frame[col] = pd.to_datetime(frame[col])
+        elif col not in frame:
+            frame[col] = pd.NaT if dtype == pl.Date() else np.nan
+    return frame
+
+
 def _pandas_frames(settings: Settings, day: date) -> dict[str, pd.DataFrame]:
     frames = {}
     for name in ("enterprises", "si_changes", "si_contributions", "payroll"):
         source = SOURCES[name]
         files = lake.files(settings, source)
-        frame = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
-        for col, dtype in source.polars_schema.items():
-            if dtype == pl.Date() and col in frame:
-                frame[col] = pd.to_datetime(frame[col])
-            elif col not in frame:
-                frame[col] = pd.NaT if dtype == pl.Date() else np.nan
-        frames[name] = pandas_features.latest_versions(frame, list(source.key))
+        frame = _typed(pd.concat([pd.read_parquet(f) for f in files], ignore_index=True), source)
+        repeated = _typed(lake.repeated_keys(settings, source, files).to_pandas(), source)
+        frames[name] = pandas_features.latest_versions(frame, list(source.key), repeated)
     # Which enterprise a record is about is the linker's answer (features.linking), not a feature:
     # both implementations count the same linked records of the look-back, and both link them.
     since = day - timedelta(days=LOOKBACK_DAYS)

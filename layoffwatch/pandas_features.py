@@ -21,10 +21,15 @@ from features.text_categories import CATEGORIES
 CHANNELS = ("online", "petition", "hotline", "police")
 
 
-def latest_versions(frame: pd.DataFrame, key: list[str]) -> pd.DataFrame:
-    """The lake's rule: the latest received row per natural key."""
-    ordered = frame.sort_values(["_received_at", "_batch", "_row"], kind="stable")
-    return ordered.drop_duplicates(subset=key, keep="last")
+def latest_versions(frame: pd.DataFrame, key: list[str], repeated: pd.DataFrame) -> pd.DataFrame:
+    """The lake's rule: the latest received row per natural key. Only the keys received more than
+    once (``repeated``, the lake's own list: ``store.lake.repeated_keys``) need ordering, as in the
+    Polars read."""
+    if repeated.empty:
+        return frame
+    twice = pd.MultiIndex.from_frame(frame[key]).isin(pd.MultiIndex.from_frame(repeated[key]))
+    ordered = frame[twice].sort_values(["_received_at", "_batch", "_row"], kind="stable")
+    return pd.concat([frame[~twice], ordered.drop_duplicates(subset=key, keep="last")], ignore_index=True)
 
 
 def _days(series: pd.Series) -> pd.Series:

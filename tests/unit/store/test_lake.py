@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from layoffwatch.settings import Settings
-from sources.schema import PAYROLL, SENTIMENT, SI_CHANGES, Source
+from sources.schema import ENTERPRISES, PAYROLL, SENTIMENT, SI_CHANGES, Source
 from store import lake
 
 MONDAY = datetime(2025, 12, 1, 2, 0, tzinfo=UTC)
@@ -144,6 +144,88 @@ def test_ties_in_receipt_time_go_to_the_later_batch_then_the_later_row(settings:
     latest = lake.scan(settings, SI_CHANGES).collect().sort("uscc")
 
     assert latest.select("uscc", "removed").rows() == [(ACME, 7), (BOLT, 2)]
+
+
+def test_a_correction_that_arrives_after_a_read_is_seen_by_the_next_read(settings: Settings) -> None:
+    day = date(2025, 11, 3)
+    lake.append(
+        settings, SI_CHANGES, changes((ACME, day, 30), (BOLT, day, 1)), batch_id="b1", received_at=MONDAY
+    )
+    assert lake.scan(settings, SI_CHANGES).collect().sort("uscc")["removed"].to_list() == [30, 1]
+
+    lake.append(settings, SI_CHANGES, changes((ACME, day, 3)), batch_id="b2", received_at=TUESDAY)
+
+    assert lake.repeated_keys(settings, SI_CHANGES).rows() == [(ACME, day)]
+    assert lake.scan(settings, SI_CHANGES).collect().sort("uscc").select("uscc", "removed").rows() == [
+        (ACME, 3),
+        (BOLT, 1),
+    ]
+
+
+def test_the_repeated_keys_are_kept_by_month_and_read_back(settings: Settings) -> None:
+    lake.append(
+        settings,
+        SI_CHANGES,
+        changes((ACME, date(2025, 10, 31), 1), (ACME, date(2025, 11, 3), 2)),
+        batch_id="b1",
+        received_at=MONDAY,
+    )
+    assert lake.repeated_keys(settings, SI_CHANGES).is_empty()
+    kept = sorted((settings.home / "cache" / "lake-keys" / "si_changes").glob("*.parquet"))
+    assert [p.name.split(".")[0] for p in kept] == ["month=2025-10", "month=2025-11"]
+    # What is kept is what is read: a planted answer comes back, so nothing was computed again.
+    planted = pl.DataFrame(
+        {"uscc": [BOLT], "date": [date(2025, 11, 3)]}, schema={"uscc": pl.String, "date": pl.Date}
+    )
+    planted.write_parquet(kept[1])
+    assert lake.repeated_keys(settings, SI_CHANGES).rows() == [(BOLT, date(2025, 11, 3))]
+
+    # A new batch in November makes a new answer for November only, and the old one goes.
+    lake.append(
+        settings, SI_CHANGES, changes((ACME, date(2025, 11, 3), 5)), batch_id="b2", received_at=TUESDAY
+    )
+    assert lake.repeated_keys(settings, SI_CHANGES).rows() == [(ACME, date(2025, 11, 3))]
+    now_kept = sorted((settings.home / "cache" / "lake-keys" / "si_changes").glob("*.parquet"))
+    assert now_kept[0] == kept[0] and now_kept[1] != kept[1] and len(now_kept) == 2
+
+
+def test_a_register_correction_that_moves_month_still_supersedes(settings: Settings) -> None:
+    # The register is filed by founding month, which a correction may change: its key (uscc) can
+    # then be in two months' folders, so its repeated keys are looked for across all of them.
+    def register(founded: date, name: str) -> pl.DataFrame:
+        row = {"uscc": ACME, "name": name, "founded_on": founded}
+        return pl.DataFrame([row]).select(
+            (pl.col(c) if c in row else pl.lit(None)).cast(t).alias(c)
+            for c, t in ENTERPRISES.polars_schema.items()
+        )
+
+    lake.append(
+        settings, ENTERPRISES, register(date(2019, 5, 1), "甲公司"), batch_id="b1", received_at=MONDAY
+    )
+    lake.append(
+        settings, ENTERPRISES, register(date(2019, 6, 1), "甲有限公司"), batch_id="b2", received_at=TUESDAY
+    )
+
+    latest = lake.scan(settings, ENTERPRISES).collect()
+
+    assert latest.select("name", "founded_on").rows() == [("甲有限公司", date(2019, 6, 1))]
+
+
+def test_a_home_that_cannot_keep_the_answer_still_reads_right(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(frame: pl.DataFrame, path: Path) -> Path:
+        raise PermissionError(13, "read-only", str(path))
+
+    day = date(2025, 11, 3)
+    lake.append(settings, SI_CHANGES, changes((ACME, day, 30)), batch_id="b1", received_at=MONDAY)
+    lake.append(settings, SI_CHANGES, changes((ACME, day, 3)), batch_id="b2", received_at=TUESDAY)
+    for kept in (settings.home / "cache").rglob("*.parquet"):
+        kept.unlink()
+    monkeypatch.setattr(lake, "write_atomically", refuse)
+
+    assert lake.scan(settings, SI_CHANGES).collect().select("uscc", "removed").rows() == [(ACME, 3)]
+    assert not list((settings.home / "cache").rglob("*.parquet"))
 
 
 @pytest.mark.parametrize("source", [SI_CHANGES, PAYROLL, SENTIMENT])
