@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, timedelta
+from typing import Final
 
 import polars as pl
 
@@ -37,12 +38,17 @@ ENROLMENT_COUNTS = [
     "removed_60d_last_year",
 ]
 ID_COLUMNS = ("uscc", "as_of", "name", "township", "industry", "status")
+# How a feature table is collected. The plan is group-bys to one row per enterprise and joins of
+# them, which Polars' default streaming engine ran slower and in more memory: one as_of at 1,000,000
+# enterprises on this machine took 37.6 s and 6.1 GB streaming, 21.7 s and 5.1 GB in memory.
+FEATURE_ENGINE: Final = "in-memory"
 # Figures that reason sentences quote but the model does not use.
 DISPLAY_COLUMNS = ("added_90d", "records_30d")
 
 
 def feature_table(inputs: Inputs, *, as_of: date | Iterable[date]) -> pl.LazyFrame:
-    """Point-in-time features for one or many as_of dates (each built only from what was known then)."""
+    """Point-in-time features for one or many as_of dates (each built only from what was known then).
+    Collect it with ``engine=FEATURE_ENGINE``."""
     dates = [as_of] if isinstance(as_of, date) else sorted(set(as_of))
     if not dates:
         raise ValueError("feature_table needs at least one as_of date")

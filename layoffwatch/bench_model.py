@@ -24,7 +24,7 @@ from features.inputs import from_lake, latest_day
 from features.labels import layoff_episodes
 from features.linked_sentiment import matcher
 from features.sentiment import LOOKBACK_DAYS
-from features.table import feature_table
+from features.table import FEATURE_ENGINE, feature_table
 from features.text_model import default_classifier
 from layoffwatch import pandas_features
 from layoffwatch.errors import UserError
@@ -114,7 +114,7 @@ def features(
     setup_seconds = time.perf_counter() - started
     console.print(f"一次性准备（企业名称匹配器、文本模型，两种实现共用）：{setup_seconds:.1f} 秒")
     started = time.perf_counter()
-    table = feature_table(from_lake(settings), as_of=day).collect()
+    table = feature_table(from_lake(settings), as_of=day).collect(engine=FEATURE_ENGINE)
     polars_seconds = time.perf_counter() - started
     polars_peak = _peak_gb()
     console.print(f"Polars：{table.height:,} 家企业 × {table.width} 列，{polars_seconds:.1f} 秒")

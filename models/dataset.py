@@ -16,7 +16,7 @@ import polars as pl
 
 from features.inputs import Inputs
 from features.labels import snapshot_labels
-from features.table import feature_table
+from features.table import FEATURE_ENGINE, feature_table
 
 SAMPLING_BUCKETS = 1_000_000
 
@@ -48,7 +48,7 @@ def labelled_snapshots(
             bucket = pl.concat_str("uscc", pl.col("as_of").cast(pl.String)).hash(seed) % SAMPLING_BUCKETS
             rows = rows.filter(pl.col("label") | (bucket < negative_fraction * SAMPLING_BUCKETS))
         weight = pl.when(pl.col("label")).then(1.0).otherwise(1.0 / negative_fraction)
-        parts.append(rows.with_columns(weight.alias("weight")).drop("in_episode").collect())
+        parts.append(rows.with_columns(weight.alias("weight")).drop("in_episode").collect(engine=FEATURE_ENGINE))
         if progress is not None:
             progress(as_of)
     return pl.concat(parts, how="vertical_relaxed") if parts else pl.DataFrame()

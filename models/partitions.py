@@ -19,7 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from features.inputs import day_inputs
-from features.table import feature_table
+from features.table import FEATURE_ENGINE, feature_table
 from layoffwatch.errors import UserError
 from layoffwatch.settings import Settings
 from models import registry
@@ -40,7 +40,7 @@ def work_folder(settings: Settings, as_of: date) -> Path:
 def feature_snapshot(settings: Settings, *, as_of: date) -> Path:
     """The whole population's feature table for ``as_of``, written once to the home's work folder."""
     path = work_folder(settings, as_of) / "features.parquet"
-    write_atomically(feature_table(day_inputs(settings), as_of=as_of).collect(), path)
+    write_atomically(feature_table(day_inputs(settings), as_of=as_of).collect(engine=FEATURE_ENGINE), path)
     return path
 
 

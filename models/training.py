@@ -17,7 +17,7 @@ import polars as pl
 
 from features.inputs import Inputs, day_inputs, from_lake
 from features.labels import layoff_episodes
-from features.table import feature_table
+from features.table import FEATURE_ENGINE, feature_table
 from layoffwatch.errors import UserError
 from layoffwatch.settings import Settings
 from models import artifacts, registry
@@ -259,7 +259,7 @@ def champion_model(settings: Settings) -> tuple[ModelVersion, LayoffRiskModel]:
 def score_day(settings: Settings, *, as_of: date, now: datetime) -> tuple[ModelVersion, pl.DataFrame]:
     """Score every enterprise on ``as_of`` with the champion and store the rows."""
     version, model = champion_model(settings)
-    features = feature_table(day_inputs(settings), as_of=as_of).collect()
+    features = feature_table(day_inputs(settings), as_of=as_of).collect(engine=FEATURE_ENGINE)
     scored = score(features, model, thresholds=settings.tiers)
     write_scores(engine_for(settings), scored, model_version=version.version, scored_at=now)
     return version, scored
