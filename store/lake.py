@@ -138,7 +138,7 @@ def _repeated_in(
     if kept.exists():
         try:
             return pl.read_parquet(kept)
-        except (OSError, pl.exceptions.ComputeError):
+        except (OSError, pl.exceptions.PolarsError):
             pass  # unreadable (a disk error): computed again below
     repeated = (
         _read(source, members)

@@ -211,6 +211,17 @@ def test_a_register_correction_that_moves_month_still_supersedes(settings: Setti
     assert latest.select("name", "founded_on").rows() == [("甲有限公司", date(2019, 6, 1))]
 
 
+def test_a_damaged_kept_answer_is_computed_again(settings: Settings) -> None:
+    day = date(2025, 11, 3)
+    lake.append(settings, SI_CHANGES, changes((ACME, day, 30)), batch_id="b1", received_at=MONDAY)
+    lake.append(settings, SI_CHANGES, changes((ACME, day, 3)), batch_id="b2", received_at=TUESDAY)
+    lake.repeated_keys(settings, SI_CHANGES)
+    for kept in (settings.home / "cache" / "lake-keys").rglob("*.parquet"):
+        kept.write_bytes(b"PAR1 cut short")
+
+    assert lake.scan(settings, SI_CHANGES).collect().select("uscc", "removed").rows() == [(ACME, 3)]
+
+
 def test_a_home_that_cannot_keep_the_answer_still_reads_right(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
