@@ -6,7 +6,6 @@ hand-made frames, the pipeline from the lake (``from_lake``).
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date
 
@@ -91,8 +90,7 @@ def from_lake(settings: Settings) -> Inputs:
 def matcher_cache(settings: Settings) -> MatcherCache:
     """Where the lake's register's matcher is kept: named by the register's files (a file's name is
     its batch's content hash, so the list identifies the content)."""
-    files = "\n".join(f"{path.name}:{path.stat().st_size}" for path in lake.files(settings, ENTERPRISES))
-    digest = hashlib.sha256(files.encode()).hexdigest()
+    digest = lake.files_digest(lake.files(settings, ENTERPRISES))
     return MatcherCache(folder=settings.home / "cache" / "matchers", register_digest=digest)
 
 

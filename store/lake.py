@@ -11,6 +11,7 @@ declared schema; by default a later row with the same natural key supersedes an 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from store.parquet import write_atomically
 BATCH, RECEIVED_AT, ROW = "_batch", "_received_at", "_row"
 BOOKKEEPING = pl.Schema({BATCH: pl.String(), RECEIVED_AT: pl.Datetime("us", "UTC"), ROW: pl.Int64()})
 MONTH = "month"
-# Part of the kept repeated-keys files' names: a change to how they are computed changes every name.
+# In the kept repeated-keys files' names: a change to how they are computed changes every name.
 KEY_INDEX_VERSION = 1
 
 
@@ -118,23 +119,25 @@ def repeated_keys(settings: Settings, source: Source, paths: list[Path] | None =
     and each month is its own group, so a new batch costs a pass over its own months only.
     """
     paths = files(settings, source) if paths is None else paths
-    key = list(source.key)
     by_month = source.time_column in source.key
     groups: dict[str, list[Path]] = {}
     for path in paths:
         groups.setdefault(path.parent.name if by_month else "all", []).append(path)
-    found = [_repeated_in(settings, source, group, members, key) for group, members in groups.items()]
+    found = [_repeated_in(settings, source, group, members) for group, members in groups.items()]
     if not found:
-        return pl.DataFrame(schema={k: source.polars_schema[k] for k in key})
+        return pl.DataFrame(schema={k: source.polars_schema[k] for k in source.key})
     return pl.concat(found)
 
 
-def _repeated_in(
-    settings: Settings, source: Source, group: str, members: list[Path], key: list[str]
-) -> pl.DataFrame:
-    listing = "\n".join(f"{path.name}:{path.stat().st_size}" for path in members)
-    digest = hashlib.sha256(f"{KEY_INDEX_VERSION}\n{listing}".encode()).hexdigest()[:32]
-    kept = settings.home / "cache" / "lake-keys" / source.name / f"{group}.{digest}.parquet"
+def files_digest(paths: Iterable[Path]) -> str:
+    """A name for what these lake files hold: their names (each its batch's content hash) and sizes."""
+    listing = "\n".join(f"{path.name}:{path.stat().st_size}" for path in paths)
+    return hashlib.sha256(listing.encode()).hexdigest()
+
+
+def _repeated_in(settings: Settings, source: Source, group: str, members: list[Path]) -> pl.DataFrame:
+    name = f"{group}.v{KEY_INDEX_VERSION}.{files_digest(members)[:32]}.parquet"
+    kept = settings.home / "cache" / "lake-keys" / source.name / name
     if kept.exists():
         try:
             return pl.read_parquet(kept)
@@ -142,10 +145,10 @@ def _repeated_in(
             pass  # unreadable (a disk error): computed again below
     repeated = (
         _read(source, members)
-        .group_by(key)
+        .group_by(source.key)
         .agg(pl.len().alias("_times"))
         .filter(pl.col("_times") > 1)
-        .select(key)
+        .select(source.key)
         .collect()
     )
     try:
