@@ -11,9 +11,12 @@ clause by clause (a clause ends at ，。！？； or their half-width forms, a 
   negation inside a verdict (经核实，该企业未裁员: the verdict clause and those after it) in the same
   or a later clause: the way a hotline or petition record states the complaint first and the
   verdict after it. Posts deny in their own words: a colloquial rebuttal (是误传, 没有的事, 虚惊一场,
-  同名不同厂, 谁说…跑路了？), an explanation naming no matter (其实是招聘会排队的), and a claim passed
-  on (有人说…断缴社保) answered by a later plain negation (…没断). A mention after the last answer is
-  an assertion (…不存在断缴，但确有拖欠加班工资), and a plain negation answers only its own clause
+  同名不同厂, 谁说…跑路了？), an explanation naming no matter (其实是招聘会排队的, 那是周日; in a
+  verdict, 系外卖员在门口等候取餐, but not a cause, 系资金链断裂所致), a question that only echoes
+  the claim before answering it (跑路？老板天天在车间转), and a claim passed on (有人说…断缴社保)
+  answered by a later plain negation (…没断). A mention after the last answer, or one a verdict
+  confirms (现场确有横幅), is an assertion (…不存在断缴，但确有拖欠加班工资), and a plain negation
+  answers only its own clause
   (裁了一百多人，我还没有被辞退). A matter put right later stays asserted (结清所欠工资, 已补发, 补缴):
   only a text saying it did not happen denies it. Words that only look like a negation or a rule's
   word (未来, 无故, 仲裁员, 请假的, 难道这不是) are blanked first. A denied category is never reported,
@@ -90,11 +93,12 @@ NEGATABLE = {
 # (工资条都发了钱没到账 is not a statement that the wages were paid).
 FALSE_FRIENDS = (
     "未来|无故|无奈|无论|无法|无端|不是第|仲裁员|请假的|放假的|休假的|"
-    "未经|不断|判断|真的假的|是真是假|难道(这|那)?不是|不就是|不也是|不得不|工资条|工资单"
+    "未经|不断|判断|真的假的|是真是假|难道(这|那)?不是|不就是|不也是|不得不|工资条|工资单|"
+    "非法|非常|非得|非要|是非|莫非|无非|除非|非全日制|非正常|非因工|是不是"
 )
 # A negation word, then a few characters of the same thought, then the mention: 没有裁员,
 # 并未发生停产, 不存在拖欠 (not 未提前通知就裁员 or 未被告知即被辞退: 就, 即 start another thought).
-NEGATION = "没有|没|并未|未曾|未|不存在|并无|无|不会|否认|谈不上|不是|不属于|暂无"
+NEGATION = "没有|没|并未|并非|非|未曾|未|不存在|并无|无|不会|否认|谈不上|不是|不属于|不属|暂无"
 NEGATION_GAP = f"[^{_CLAUSE_END}\\s就便却而后才又即]{{0,6}}"
 # Inside an "in order" statement no negation or problem word may sit (社保已经断缴, 工资一直没有按时发放).
 _CALM = f"[^{_CLAUSE_END}\\s没未无不断欠停拖缺〇]"
@@ -117,11 +121,17 @@ REBUTTAL = (
     "(问题|情况|现象|事|说法|行为)(均)?不存在|不存在的|与实际不符|(诉求|事项|情况|问题)不成立|无依据|缺乏事实依据|"
     "误传|瞎传|(是|系|只是|纯属|都是|属于)(传言|传闻|猜测)|误会|误解|误看|误以为|误听|虚惊|搞错|弄错|记错|看错|道听途说|"
     "同名|另一家|张冠李戴|标题党|P的|PS的|老图|旧视频|捏造|编造|谁编的|瞎编|瞎说|瞎扯|瞎猜|乱传|诽谤|污蔑|"
-    "没有的事|没影的事|扯淡|骗人|想多了|别信|别听|别传|别再(说|传)|谁说|谁在传|哪来的|^什么[^时]"
+    "没有的事|没影的事|扯淡|骗人|想多了|别信|别听|别传|别再(说|传)|谁说|谁在传|哪来的|^什么[^时]|"
+    "搞混|弄混|混淆|认错|(去年|前年|几年前|以前|之前)的(视频|图|照片)|开玩笑|玩笑|钓鱼|恶搞|假新闻|"
+    "否认了|予以否认|已(经)?否认|被.{0,6}否认|不至于|(根本|压根|并)不存在"
 )
 # An explanation of what really happened (其实是招聘会排队的求职者): when it names no matter it
 # answers the clauses before it, like a rebuttal; when it names one (其实就是变相裁人) it asserts it.
-EXPLANATION = "其实|实为|实际上|原来是"
+EXPLANATION = "其实|实为|实际上|原来是|那是|人家是"
+# In a record's verdict, what the crowd or the caller really was (经了解,系外卖员在门口等候取餐) reads
+# the same way; a cause given for the matter (系企业资金链断裂所致) is not a denial but its reason.
+VERDICT_EXPLANATION = "系|实系|均系"
+CAUSE = "所致|导致|造成|引起|引发|原因|因为|由于"
 # A claim passed on (有人说, 网传, 听说, 以为): a later plain negation of the same matter answers it
 # (有人说永盛断缴社保,我刚查了,没断), where without it a plain negation answers only its own clause.
 HEARSAY = "有人说|听说|听人说|网上说|网传|据说|群里说|都在传|外面说|新闻说|以为|怀疑|看到.{0,6}说|说我们"
@@ -131,15 +141,17 @@ IN_ORDER = {
         f"(工资|薪资|工钱|薪水){_CALM}{{0,6}}(已|均已|都已|按时|正常|足额|照常|如期|全部|准时|按月){_CALM}{{0,4}}"
         f"(发放|发了|到账|结清|支付|发|到|付)|{_UNNEGATED}(足额|按时|按月|准时|如期)(发放|支付)|工资照发|照常发|"
         f"已{_CALM}{{0,10}}(结清|付清|发放了)|转账支付|(工资|工钱)?一分(钱)?(没|不)少|(工资|薪资){_CALM}{{0,4}}发放正常|"
-        f"(工资|工钱)(是|都|倒是|也)?(发了|发完了|结清了|到账了)|{_UNNEGATED}不(欠薪|拖欠|欠工资|拖工资)|工资(从)?不拖"
+        f"(工资|工钱)(是|都|倒是|也)?(发了|发完了|结清了|到账了)|{_UNNEGATED}不(欠薪|拖欠|欠工资|拖工资)|工资(从)?不拖|"
+        "(没|未)到(发薪日|发工资的日子|发薪时间)|发薪日(还)?没到|(与|和|跟).{0,6}(工资|薪资|工钱|欠薪|讨薪).{0,4}无关"
     ),
     "layoffs": (
         "(未|没有|不)(解除|辞退|裁)|岗位正常调整|正常人员流动|正常离职|合同到期|人一个没少|一个没少|主动(提出)?辞职|"
-        "仍在(岗|职)"
+        "仍在(岗|职)|(全部|全员|都)留用|人员稳定"
     ),
     "shutdown": (
         f"(生产|经营|运营|运转|营业){_CALM}{{0,4}}正常|(正常|照常|仍在)(生产|经营|运营|营业|上班|开工)|"
-        "在加班|恢复(正常)?生产|已(经)?复工|已(经)?复产|检修|技改"
+        "在加班|(天天|每天|照样|一直|还在)加班|满产|照样(上班|开工|打卡|生产)|还在招(人|工|聘|司机|新人|员工)|恢复(正常)?生产|已(经)?复工|"
+        "已(经)?复产|检修|技改"
     ),
     "social_insurance": (
         f"(社保|医保|养老保险|五险){_CALM}{{0,8}}(正常|按时|足额|一直|照常|均已|已|都有记录){_CALM}{{0,4}}(缴|交|记录)|"
@@ -156,6 +168,12 @@ RESOLVED = {
     "wage_arrears": "所欠|欠的|拖欠的|补发|补齐|当场(结清|支付|发放)|已(经)?解决|得到解决",
     "social_insurance": "补缴|补交|补齐",
 }
+# A question that only echoes a matter and is answered by what follows (跑路？老板天天在车间转;
+# 停工？那是周日) puts the claim in order to answer it; one that asks in earnest (又要裁员了？,
+# 听说要停产？) or carries the claim itself (凭什么辞退我？) is not an echo.
+NOT_AN_ECHO = "又|还|再|也|都|要|会|听说|据说|怎么|为什么|凭什么|难道|是不是|是否|能不能|算不算|不叫|叫啥|啥叫|什么叫|〇"
+# A verdict that confirms the matter (现场确有横幅, 企业确存在欠缴) asserts it, whatever else answers it.
+CONFIRMED = "确有|确实有|确存在|确实存在|(^|[^不])属实"
 # An order or a request is not a statement that the matter is in order (已责令…结清).
 NOT_A_STATEMENT = "责令|督促|要求|限期|协调|请求|希望|能否|是否"
 
@@ -166,8 +184,13 @@ def rule_flags(texts: pl.Series) -> pl.DataFrame:
     frame = pl.DataFrame({"text": plain}).with_row_index("row")
     clauses = (
         frame.with_columns(_split("text"))
-        .explode("clause")
-        .with_columns(pl.int_range(pl.len()).over("row").alias("k"))
+        .explode("piece")
+        .with_columns(
+            pl.col("piece").str.replace(f"[{_CLAUSE_END}\n ]+$", "").alias("clause"),
+            pl.col("piece").str.contains("[?？]").fill_null(False).alias("question"),
+            pl.int_range(pl.len()).over("row").alias("k"),
+            (pl.int_range(pl.len()).over("row") == pl.len().over("row") - 1).alias("last"),
+        )
     )
     clause = pl.col("clause").fill_null("")
     k = pl.col("k")
@@ -175,23 +198,30 @@ def rule_flags(texts: pl.Series) -> pl.DataFrame:
     columns: list[pl.Expr] = [
         clause.str.contains(REBUTTAL).alias("rebuttal"),
         clause.str.contains(EXPLANATION).alias("explanation"),
+        clause.str.contains(CONFIRMED).alias("confirmed"),
+        (clause.str.contains(f"^({VERDICT_EXPLANATION})[^统列]") & ~clause.str.contains(CAUSE)).alias("found"),
         clause.str.contains(HEARSAY).alias("hearsay"),
         clause.str.contains(VERDICT).alias("verdict"),
+        (pl.col("question") & ~pl.col("last") & ~clause.str.contains(NOT_AN_ECHO)).alias("asked"),
     ]
     for c in CATEGORIES:
         resolved = clause.str.contains(RESOLVED[c]) if c in RESOLVED else pl.lit(False)
         topic = clause.str.contains(TOPICS[c]) if c in TOPICS else pl.lit(False)
         columns += [
             clause.str.contains(MENTIONS[c]).alias(f"m_{c}"),
+            clause.str.contains(f"^{_NOT_END}{{0,4}}({MENTIONS[c]}){_NOT_END}{{0,2}}$").alias(f"e_{c}"),
             topic.alias(f"t_{c}"),
-            clause.str.contains(f"({NEGATION}){NEGATION_GAP}({NEGATABLE[c]})").alias(f"n_{c}"),
+            clause.str.contains(f"(({NEGATION}){NEGATION_GAP}|不)({NEGATABLE[c]})").alias(f"n_{c}"),
             (clause.str.contains(IN_ORDER[c]) & statement & ~resolved).alias(f"o_{c}"),
             resolved.alias(f"r_{c}"),
         ]
     mentions_any = pl.any_horizontal(pl.col(f"m_{c}") for c in CATEGORIES)
     # A rebuttal or an explanation naming no matter answers the clauses before it.
     rebut_k = (
-        pl.when((pl.col("rebuttal") | pl.col("explanation")) & ~mentions_any)
+        pl.when(
+            (pl.col("rebuttal") | pl.col("explanation") | (pl.col("found") & pl.col("in_verdict")))
+            & ~mentions_any
+        )
         .then(k)
         .max()
         .over("row")
@@ -206,7 +236,8 @@ def rule_flags(texts: pl.Series) -> pl.DataFrame:
     negated_k = [pl.when(pl.col(f"n_{c}")).then(k).max().over("row").alias(f"nk_{c}") for c in CATEGORIES]
     flagged = (
         clauses.with_columns(columns)
-        .with_columns(rebut_k, in_verdict, *negated_k)
+        .with_columns(in_verdict)
+        .with_columns(rebut_k, *negated_k)
         .with_columns(
             pl.max_horizontal(
                 pl.when(pl.col(f"o_{c}") | (pl.col(f"n_{c}") & pl.col("in_verdict")))
@@ -225,12 +256,15 @@ def rule_flags(texts: pl.Series) -> pl.DataFrame:
         covered = (
             (pl.col(f"d_{c}").is_not_null() & (k <= pl.col(f"d_{c}")))
             | pl.col("rebuttal")
+            | (pl.col("asked") & pl.col(f"e_{c}"))
             | (pl.col("hearsay") & pl.col(f"nk_{c}").is_not_null() & (k <= pl.col(f"nk_{c}")))
         )
         # A settlement of what was owed asserts the matter, whatever answers it (结清所欠工资), unless
         # its own clause rebuts it (之前说拖欠的别再传了).
-        asserted = (mention & ~negated & ~covered) | (
-            mention & pl.col(f"r_{c}") & ~negated & ~pl.col("rebuttal")
+        asserted = (
+            (mention & ~negated & ~covered)
+            | (mention & pl.col(f"r_{c}") & ~negated & ~pl.col("rebuttal"))
+            | (mention & pl.col("confirmed") & ~negated)
         )
         evidence = (named & (negated | covered)) | in_order
         aggs.append((evidence.any() & ~asserted.any()).alias(f"denied_{c}"))
@@ -245,11 +279,5 @@ def rule_flags(texts: pl.Series) -> pl.DataFrame:
 
 
 def _split(column: str) -> pl.Expr:
-    """A text's clauses, as the list column ``clause``."""
-    return (
-        pl.col(column)
-        .str.replace_all(f"[{_CLAUSE_END}\n ]+", "\x1e")
-        .str.split("\x1e")
-        .list.eval(pl.element().filter(pl.element().str.len_chars() > 0))
-        .alias("clause")
-    )
+    """A text's clauses, each with the marks that end it, as the list column ``piece``."""
+    return pl.col(column).str.extract_all(f"[^{_CLAUSE_END}\n ]+[{_CLAUSE_END}\n ]*").alias("piece")

@@ -37,7 +37,9 @@ from layoffwatch.errors import UserError
 from sources.schema import CHANNEL_ZH
 
 CORPUS = Path(__file__).with_name("text_corpus")
-TRAIN_FILES = ("writer_a.jsonl", "writer_b.jsonl", "writer_e.jsonl", "writer_f.jsonl", "writer_g.jsonl")
+TRAIN_FILES = (
+    "writer_a.jsonl", "writer_b.jsonl", "writer_e.jsonl", "writer_f.jsonl", "writer_g.jsonl", "writer_h.jsonl"
+)
 HELD_OUT_FILE = "writer_c.jsonl"
 NEGATION_FILE = "negation_d.jsonl"
 CHANNELS = tuple(CHANNEL_ZH)

@@ -190,3 +190,44 @@ def test_a_plain_word_for_the_matter_triggers_it_after_a_denial_of_another() -> 
     found = flags("企业未停产，但上月辞退了二十名员工")
     assert found.get("denied_shutdown")
     assert found.get("trigger_layoffs") and not found.get("denied_layoffs")
+
+
+def test_a_question_that_only_echoes_the_claim_is_answered_by_what_follows() -> None:
+    assert flags("裁员？瞎说吧，我们车间上个月还招了人").get("denied_layoffs")
+    assert flags("东升机械停产？我们车间天天加班").get("denied_shutdown")
+    # Asked in earnest, or asserting by asking: not an echo.
+    assert not flags("又要裁员了？这个月已经第二次了").get("denied_layoffs")
+    assert not flags("这不叫欠薪叫啥？说好五号发，拖到月底").get("denied_wage_arrears")
+    # The last clause has nothing after it to answer it.
+    assert not flags("老板是不是跑路了？").get("denied_shutdown")
+
+
+def test_fei_and_bu_deny_the_matter_right_after_them_but_not_as_part_of_a_word() -> None:
+    found = flags("报警人称有人罢工讨薪，民警到场了解，系工人等候班车，非罢工")
+    assert found.get("denied_collective_action")
+    assert not flags("公司非法辞退怀孕女工").get("denied_layoffs")
+    found = flags("老板说不停产，结果把我们一车间都辞退了")
+    assert found.get("denied_shutdown")
+    assert not found.get("denied_layoffs")
+
+
+def test_what_a_verdict_found_the_crowd_to_be_answers_the_report_but_a_cause_does_not() -> None:
+    assert flags("报警人称厂门口有人聚集，民警到场后了解，系附近居民排队领快递").get("denied_collective_action")
+    assert not flags("来电人反映企业拖欠工资三个月。经查，系企业资金链断裂所致").get("denied_wage_arrears")
+    # 系统 is not 系.
+    assert not flags("单位早就不交社保了，经查询，系统显示断缴半年").get("denied_social_insurance")
+
+
+def test_a_verdict_that_confirms_the_matter_keeps_it_asserted() -> None:
+    assert not flags("来电人反映企业断缴社保。经核查，企业确存在欠缴，已责令补缴").get("denied_social_insurance")
+    assert not flags("现场确有横幅，系工人不满食堂承包，与工资发放无关").get("denied_collective_action")
+    assert flags("信访人反映的欠薪问题经查不属实").get("denied_wage_arrears")
+
+
+def test_colloquial_and_official_answers_found_in_a_sixth_writer() -> None:
+    assert flags("倒闭的是隔壁那家，你们把名字搞混了").get("denied_shutdown")
+    assert flags("裁员传言已经被公司否认了").get("denied_layoffs")
+    assert flags("来电人称公司拖欠工资。承办单位答复：该企业每月25日发薪，来电时尚未到发薪日").get(
+        "denied_wage_arrears"
+    )
+    assert flags("门口那些人讨薪？那是排队取快递的").get("denied_wage_arrears")
