@@ -98,8 +98,11 @@ FALSE_FRIENDS = (
 )
 # A negation word, then a few characters of the same thought, then the mention: 没有裁员,
 # 并未发生停产, 不存在拖欠 (not 未提前通知就裁员 or 未被告知即被辞退: 就, 即 start another thought).
-NEGATION = "没有|没|并未|并非|非|未曾|未|不存在|并无|无|不会|否认|谈不上|不是|不属于|不属|暂无"
+NEGATION = "没有|没|并未|并非|未曾|未|不存在|并无|无|不会|否认|谈不上|不是|不属于|不属|暂无"
 NEGATION_GAP = f"[^{_CLAUSE_END}\\s就便却而后才又即]{{0,6}}"
+# 不 and 非 deny only what stands right after them (不停产, 非罢工, 非员工讨薪): further on they
+# belong to another word (不给发工资, 在非工作时间被辞退).
+NEAR_NEGATION = f"不|非{_NOT_END}{{0,2}}"
 # Inside an "in order" statement no negation or problem word may sit (社保已经断缴, 工资一直没有按时发放).
 _CALM = f"[^{_CLAUSE_END}\\s没未无不断欠停拖缺〇]"
 # Before a statement that stands alone (按时发放, 正常缴纳): no negation just before it.
@@ -211,7 +214,7 @@ def rule_flags(texts: pl.Series) -> pl.DataFrame:
             clause.str.contains(MENTIONS[c]).alias(f"m_{c}"),
             clause.str.contains(f"^{_NOT_END}{{0,4}}({MENTIONS[c]}){_NOT_END}{{0,2}}$").alias(f"e_{c}"),
             topic.alias(f"t_{c}"),
-            clause.str.contains(f"(({NEGATION}){NEGATION_GAP}|不)({NEGATABLE[c]})").alias(f"n_{c}"),
+            clause.str.contains(f"(({NEGATION}){NEGATION_GAP}|{NEAR_NEGATION})({NEGATABLE[c]})").alias(f"n_{c}"),
             (clause.str.contains(IN_ORDER[c]) & statement & ~resolved).alias(f"o_{c}"),
             resolved.alias(f"r_{c}"),
         ]
