@@ -45,6 +45,8 @@ CATEGORY_ZH = {
 # verdict anywhere in it would answer every mention (企业未停产,但拖欠工资 would deny the arrears).
 _CLAUSE_END = "，。！？；,!?;"
 _NOT_END = f"[^{_CLAUSE_END}\\s]"
+# What separates clauses when a text is cut into them: the marks, a line, a space.
+_BREAK = f"{_CLAUSE_END}\n "
 
 # Words that mention the category's matter: the target of a negation or a rebuttal.
 MENTIONS = {
@@ -174,7 +176,7 @@ RESOLVED = {
 # A question that only echoes a matter and is answered by what follows (跑路？老板天天在车间转;
 # 停工？那是周日) puts the claim in order to answer it; one that asks in earnest (又要裁员了？,
 # 听说要停产？) or carries the claim itself (凭什么辞退我？) is not an echo.
-NOT_AN_ECHO = "又|还|再|也|都|要|会|听说|据说|怎么|为什么|凭什么|难道|是不是|是否|能不能|算不算|不叫|叫啥|啥叫|什么叫|〇"
+NOT_AN_ECHO = "又|还|再|也|都|要|会|听说|据说|怎么|为什么|凭什么|难道|是否|能不能|算不算|不叫|叫啥|啥叫|什么叫|〇"
 # A verdict that confirms the matter (现场确有横幅, 企业确存在欠缴) asserts it, whatever else answers it.
 CONFIRMED = "确有|确实有|确存在|确实存在|(^|[^不])属实"
 # An order or a request is not a statement that the matter is in order (已责令…结清).
@@ -189,10 +191,9 @@ def rule_flags(texts: pl.Series) -> pl.DataFrame:
         frame.with_columns(_split("text"))
         .explode("piece")
         .with_columns(
-            pl.col("piece").str.replace(f"[{_CLAUSE_END}\n ]+$", "").alias("clause"),
+            pl.col("piece").str.strip_chars_end(_BREAK).alias("clause"),
             pl.col("piece").str.contains("[?？]").fill_null(False).alias("question"),
             pl.int_range(pl.len()).over("row").alias("k"),
-            (pl.int_range(pl.len()).over("row") == pl.len().over("row") - 1).alias("last"),
         )
     )
     clause = pl.col("clause").fill_null("")
@@ -205,7 +206,8 @@ def rule_flags(texts: pl.Series) -> pl.DataFrame:
         (clause.str.contains(f"^({VERDICT_EXPLANATION})[^统列]") & ~clause.str.contains(CAUSE)).alias("found"),
         clause.str.contains(HEARSAY).alias("hearsay"),
         clause.str.contains(VERDICT).alias("verdict"),
-        (pl.col("question") & ~pl.col("last") & ~clause.str.contains(NOT_AN_ECHO)).alias("asked"),
+        # The last clause has nothing after it to answer it.
+        (pl.col("question") & (k < pl.len().over("row") - 1) & ~clause.str.contains(NOT_AN_ECHO)).alias("asked"),
     ]
     for c in CATEGORIES:
         resolved = clause.str.contains(RESOLVED[c]) if c in RESOLVED else pl.lit(False)
@@ -283,4 +285,4 @@ def rule_flags(texts: pl.Series) -> pl.DataFrame:
 
 def _split(column: str) -> pl.Expr:
     """A text's clauses, each with the marks that end it, as the list column ``piece``."""
-    return pl.col(column).str.extract_all(f"[^{_CLAUSE_END}\n ]+[{_CLAUSE_END}\n ]*").alias("piece")
+    return pl.col(column).str.extract_all(f"[^{_BREAK}]+[{_BREAK}]*").alias("piece")
