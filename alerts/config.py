@@ -97,6 +97,10 @@ class AlertingConfig:
     source: str
     content: Mapping[str, Any] = field(repr=False)
     version: str = ""
+    batch_over: int = 20
+    """More messages than this for one target from one alerting step go out grouped (``alerts.digests``)."""
+    batch_size: int = 20
+    """At most this many alerts in one grouped message (a batch, or a part of a daily digest)."""
 
     def office(self, key: str) -> Office:
         for office in self.offices:
@@ -132,7 +136,7 @@ def parse_alerting(text: str, *, source: str) -> AlertingConfig:
     top = _mapping(content, source, "the file")
     _known(top, ("alerting", "offices", "data_engineering", "area"), source, "the file")
     general = _mapping(top.get("alerting", {}), source, "alerting")
-    _known(general, ("min_tier", "repeat_interval_days", "ack_deadline_hours", "link"), source, "alerting")
+    _known(general, ("min_tier", "repeat_interval_days", "ack_deadline_hours", "link", "batch_over", "batch_size"), source, "alerting")
     min_tier = _tier(general.get("min_tier", "yellow"), source, "alerting.min_tier")
     repeat_days = _number(general.get("repeat_interval_days", 7), source, "alerting.repeat_interval_days", low=0.01)
     deadlines_in = _mapping(general.get("ack_deadline_hours", {"red": 2, "orange": 2, "yellow": 12}), source, "alerting.ack_deadline_hours")
@@ -145,6 +149,8 @@ def parse_alerting(text: str, *, source: str) -> AlertingConfig:
     link = general.get("link", "http://127.0.0.1:8000/alerts/{id}")
     if not isinstance(link, str) or "{id}" not in link:
         raise SettingsError(f"{source}: alerting.link = {link!r}; expected a URL containing {{id}}.")
+    batch_over = _whole(general.get("batch_over", 20), source, "alerting.batch_over", low=0)
+    batch_size = _whole(general.get("batch_size", 20), source, "alerting.batch_size", low=1)
 
     offices_in = _mapping(top.get("offices"), source, "offices")
     missing = [k for k in OFFICE_KEYS if k not in offices_in]
@@ -166,6 +172,8 @@ def parse_alerting(text: str, *, source: str) -> AlertingConfig:
         repeat_interval=timedelta(days=repeat_days),
         ack_deadlines=deadlines,
         link=link,
+        batch_over=batch_over,
+        batch_size=batch_size,
         area=_area(top.get("area", {}), source),
         source=source,
         content=content,
@@ -372,6 +380,12 @@ def _number(value: object, source: str, where: str, *, low: float, high: float |
         bound = f"between {low} and {high}" if high is not None else f"at least {low}"
         raise SettingsError(f"{source}: {where} = {value!r}; expected a number {bound}.")
     return float(value)
+
+
+def _whole(value: object, source: str, where: str, *, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise SettingsError(f"{source}: {where} = {value!r}; expected a whole number of at least {low}.")
+    return value
 
 
 def _clock(value: object, source: str, where: str) -> time:

@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from alerts.area import area_warnings
 from alerts.config import AlertingConfig, load_alerting
+from alerts.digests import batch_bursts
 from alerts.episodes import Candidate, EpisodeRun, alerted, candidates_from_scores, update_episodes
 from alerts.excerpts import excerpts_for
 from alerts.silences import silenced_on
@@ -51,6 +52,7 @@ class AlertDay:
     watchlist: WatchlistChanges
     enterprises: EpisodeRun
     areas: EpisodeRun
+    batches: int = 0  # grouped messages the enterprise alerts' messages were folded into (alerts.digests)
 
 
 def alert_day(
@@ -108,6 +110,8 @@ def alert_scores(
         inhibited=_deregistered_with_alerts(session), silenced=muted,
         current_tiers=dict(scored.select("uscc", "tier").iter_rows()),
     )  # fmt: skip
+    # Before the area warnings are written: those are few and grave, and go out one by one.
+    batches = batch_bursts(session, config, now=now, tz=settings.tz)
     clock.lap("alerts (render and write)")
     every_office = tuple(o.key for o in config.offices)
     areas = [
@@ -124,7 +128,7 @@ def alert_scores(
     ]
     area_run = update_episodes(session, "area", areas, config=config, as_of=as_of, now=now, tz=settings.tz)
     clock.lap("area warnings")
-    return AlertDay(as_of, "", config.version, scored.height, changes, enterprise_run, area_run)
+    return AlertDay(as_of, "", config.version, scored.height, changes, enterprise_run, area_run, batches)
 
 
 def day_scores(session: Session, *, as_of: date, model_version: str) -> pl.DataFrame:

@@ -1,28 +1,45 @@
-"""Daily digests: an office that asked for one gets a single message a day with every alert
-message held for it (``status='held'``), instead of one message per alert.
+"""Grouped messages: several alert messages to one target sent as one.
 
-Building a digest is one transaction: the digest row (key: office, target and day) is added and
-the held rows become ``digested`` with its id, so a digest is built once and nothing is lost.
+Two kinds, both folded the same way:
+
+- the daily digest: an office that asked for one (``delivery: digest``) gets a single message a
+  day with every alert message held for it (``status='held'``);
+- the batch: when one alerting step decides more than ``alerting.batch_over`` messages for one
+  target of an immediate office, they go out together, riskiest first. A province's first day opens
+  tens of thousands of alerts; one message each would take a chat robot (20 messages a minute,
+  Apprise's pace of 5.5 s a message) more than a day to deliver, past every acknowledgement
+  deadline, and bury the red alerts in a stream no officer reads.
+
+Either is cut into parts of at most ``alerting.batch_size`` alerts, so that no message outgrows
+what a chat channel shows. Folding is one transaction: the grouped row is added (its key names the
+rows it carries, so it is made once) and the rows it carries become ``digested`` with its id, so
+each alert message is delivered exactly once, inside one grouped message, and the alert's own rows
+still say what each office was told (``alerts.episodes.last_told``).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from alerts import outbox
-from alerts.config import AlertingConfig
-from alerts.render import Rendered, render_digest
+from alerts.config import AlertingConfig, Office
+from alerts.render import Rendered, render_batch, render_digest
+from models.tiers import tier_rank
 from store.tables import Notification
 
 NOTIFICATION: sa.Table = Notification.__table__  # type: ignore[attr-defined]
+_Row = sa.Row[tuple[int, str, str, str | None, bool]]
+_FOLDED = (NOTIFICATION.c.id, NOTIFICATION.c.title, NOTIFICATION.c.body, NOTIFICATION.c.tier, NOTIFICATION.c.firing)
 
 
 def build_digests(session: Session, config: AlertingConfig, *, now: datetime, tz: ZoneInfo) -> int:
-    """Digests due at ``now`` (the office's ``digest_at`` has passed today); returns how many were made."""
+    """Digests due at ``now`` (the office's ``digest_at`` has passed today); returns how many
+    messages were made (a digest of more than ``batch_size`` alerts is several parts)."""
     local = now.astimezone(tz)
     made = 0
     for office in config.offices:
@@ -30,28 +47,76 @@ def build_digests(session: Session, config: AlertingConfig, *, now: datetime, tz
             continue
         for target in office.targets:
             held = session.execute(
-                sa.select(NOTIFICATION.c.id, NOTIFICATION.c.title, NOTIFICATION.c.body)
+                sa.select(*_FOLDED)
                 .where(NOTIFICATION.c.status == "held", NOTIFICATION.c.office == office.key,
                        NOTIFICATION.c.target == target.name, NOTIFICATION.c.created_at <= now)
                 .order_by(NOTIFICATION.c.id)
             ).all()  # fmt: skip
-            if not held:
-                continue
-            digest = render_digest(office, [Rendered(t, b) for _, t, b in held], day=local.date())
-            message = outbox.Message(
-                kind="digest", alert_id=None, state=f"digest:{local.date().isoformat()}:{held[-1][0]}",
-                reason="digest", office=office.key, target=target.name, title=digest.title, body=digest.body,
-                routing_version=config.version,
-            )  # fmt: skip
-            if not outbox.add(session, [message], now=now):
-                continue
-            digest_id = session.execute(
-                sa.select(NOTIFICATION.c.id).where(NOTIFICATION.c.key == message.key)
-            ).scalar_one()
-            session.execute(
-                NOTIFICATION.update()
-                .where(NOTIFICATION.c.id.in_([i for i, _, _ in held]))
-                .values(status="digested", digest_id=digest_id)
-            )
-            made += 1
+            parts = _parts(held, config.batch_size)
+            for number, part in enumerate(parts, 1):
+                rendered = render_digest(
+                    office, [Rendered(r.title, r.body) for r in part], day=local.date(), part=number, parts=len(parts)
+                )
+                made += _fold(session, config, office, target.name, part, rendered, state="digest", now=now, day=local.date())
     return made
+
+
+def batch_bursts(session: Session, config: AlertingConfig, *, now: datetime, tz: ZoneInfo) -> int:
+    """Fold the alert messages an alerting step wrote at ``now`` into batches wherever one target
+    got more than ``batch_over`` of them; returns how many batch messages were made. Held rows
+    (digest offices) are left for their digest."""
+    c = NOTIFICATION.c
+    step = sa.and_(c.status == "pending", c.next_attempt_at == now, c.created_at == now, c.kind == "alert")
+    crowded = session.execute(
+        sa.select(c.office, c.target).where(step).group_by(c.office, c.target).having(sa.func.count() > config.batch_over)
+    ).all()
+    day = now.astimezone(tz).date()
+    made = 0
+    for office_key, target in crowded:
+        office = config.office(office_key)
+        rows = sorted(
+            session.execute(sa.select(*_FOLDED).where(step, c.office == office_key, c.target == target)).all(),
+            # Riskiest first: red before orange, a risk still on before one announced resolved.
+            key=lambda r: (not r.firing, -tier_rank(r.tier or "none"), r.id),
+        )
+        parts = _parts(rows, config.batch_size)
+        for number, part in enumerate(parts, 1):
+            rendered = render_batch(
+                office, [Rendered(r.title, r.body) for r in part], day=day, part=number, parts=len(parts)
+            )
+            made += _fold(session, config, office, target, part, rendered, state="batch", now=now, day=day)
+    return made
+
+
+def _parts(rows: Sequence[_Row], size: int) -> list[Sequence[_Row]]:
+    return [rows[start : start + size] for start in range(0, len(rows), size)]
+
+
+def _fold(
+    session: Session,
+    config: AlertingConfig,
+    office: Office,
+    target: str,
+    rows: Sequence[_Row],
+    rendered: Rendered,
+    *,
+    state: str,
+    now: datetime,
+    day: date,
+) -> int:
+    """Add one grouped message carrying ``rows`` and mark them ``digested`` into it; 0 when a
+    message with the same key (the same rows) was made before."""
+    message = outbox.Message(
+        kind="digest", alert_id=None, state=f"{state}:{day.isoformat()}:{rows[0].id}-{rows[-1].id}",
+        reason=state, office=office.key, target=target, title=rendered.title, body=rendered.body,
+        routing_version=config.version,
+    )  # fmt: skip
+    if not outbox.add(session, [message], now=now):
+        return 0
+    digest_id = session.execute(sa.select(NOTIFICATION.c.id).where(NOTIFICATION.c.key == message.key)).scalar_one()
+    session.execute(
+        NOTIFICATION.update()
+        .where(NOTIFICATION.c.id.in_([r.id for r in rows]))
+        .values(status="digested", digest_id=digest_id)
+    )
+    return 1

@@ -242,6 +242,7 @@ def alert_summary(settings: Settings, day: AlertDay) -> dict[str, Any]:
             "refired": len(e.refired),
             "messages": e.messages,
             "held": e.held,
+            "batches": day.batches,
         },  # fmt: skip
         "area": {
             "opened": len(a.opened),
@@ -365,6 +366,8 @@ def daily_markdown(
         f"- 已发送 {delivery['sent']} 条，发送失败待重试 {delivery['failed']} 条，"
         f"超时未确认升级 {delivery['escalated']} 条，每日汇总 {delivery['digests']} 份",
     ]
+    if e.get("batches"):
+        lines.append(f"- 预警较多，逐条通知已按风险从高到低合并为批量通知 {e['batches']} 条")
     if delivery["errors"]:
         lines.append(f"- 发送错误：{'；'.join(delivery['errors'])}")
     lines += ["", "## 日报", f"- {report}" if report else "- 本次未生成日报"]

@@ -138,16 +138,32 @@ def _excerpt(excerpt: Mapping[str, Any]) -> str:
     return f"{head}：{str(excerpt.get('text', '')).translate(_MARKDOWN_INERT)}"
 
 
-def render_digest(office: Office, items: Sequence[Rendered], *, day: date) -> Rendered:
-    """One message with all of an office's held messages of a day, newest last."""
+def render_digest(office: Office, items: Sequence[Rendered], *, day: date, part: int = 1, parts: int = 1) -> Rendered:
+    """One message with an office's held messages of a day (part ``part`` of ``parts``), oldest first."""
+    of = f"，第{part}/{parts}部分" if parts > 1 else ""
+    heading = f"{office.name}：规模性失业风险预警每日汇总（{day:%Y年%m月%d日}{of}）"
+    title = f"【每日汇总】{office.short}：规模性失业风险预警 {len(items)} 条（{day:%m月%d日}{of}）"
+    return _grouped(title, heading, None, items)
+
+
+def render_batch(office: Office, items: Sequence[Rendered], *, day: date, part: int, parts: int) -> Rendered:
+    """One message with part ``part`` of the ``parts`` into which a flood of alert messages to one
+    target was cut, riskiest first."""
+    note = (
+        f"本轮新产生的预警通知较多，已按风险从高到低合并为{parts}条消息发送，这是第{part}条。"
+        "请优先处理红色和橙色预警；每条预警的处理入口见其中的链接。"
+    )
+    heading = f"{office.name}：规模性失业风险预警批量通知（{day:%Y年%m月%d日}，第{part}/{parts}批）"
+    title = f"【批量通知】{office.short}：规模性失业风险预警 {len(items)} 条（{day:%m月%d日}，第{part}/{parts}批）"
+    return _grouped(title, heading, note, items)
+
+
+def _grouped(title: str, heading: str, note: str | None, items: Sequence[Rendered]) -> Rendered:
     counts = Counter(item.title.split("】", 1)[0].lstrip("【") for item in items)
     body = _environment().get_template("digest.md.j2").render(
-        office_name=office.name,
-        day=day.strftime("%Y年%m月%d日"),
-        items=items,
-        counts=sorted(counts.items(), key=lambda kv: -kv[1]),
+        heading=heading, note=note, items=items, counts=sorted(counts.items(), key=lambda kv: -kv[1])
     )
-    return Rendered(f"【每日汇总】{office.short}：规模性失业风险预警 {len(items)} 条（{day:%m月%d日}）", _tidy(body))
+    return Rendered(title, _tidy(body))
 
 
 def _tidy(text: str) -> str:

@@ -46,6 +46,7 @@ def update(as_of: AsOfOption, as_json: JsonOption = False) -> None:
         "area_warnings_opened": len(result.areas.opened),
         "messages": result.enterprises.messages + result.areas.messages,
         "held_for_digest": result.enterprises.held + result.areas.held,
+        "batches": result.batches,
     }
     if as_json:
         print_json(summary)
@@ -57,6 +58,7 @@ def update(as_of: AsOfOption, as_json: JsonOption = False) -> None:
         "watchlist_entered": "新纳入重点关注企业", "watchlist_left": "移出重点关注企业",
         "alerts_opened": "新预警", "alerts_raised": "风险升级", "alerts_resolved": "风险解除",
         "area_warnings_opened": "新区域预警", "messages": "待发送通知", "held_for_digest": "其中等待每日汇总",
+        "batches": "合并成的批量通知",
     }  # fmt: skip
     for key, label in labels.items():
         table.add_row(label, f"{summary[key]:,}")

@@ -124,21 +124,23 @@ def days_table(results: list[dict[str, Any]]) -> Table:
 
 
 def received_table(settings: Settings, config: AlertingConfig) -> Table:
-    """Per office: messages delivered, messages held for its daily digest, and the first title."""
+    """Per office: messages delivered (and how many of them grouped several alerts: a daily digest
+    or a batch), messages held for its daily digest, and the first title."""
     table = Table(title="各单位收到的预警通知")
-    for header in ("单位", "已送达", "等待每日汇总", "示例"):
+    for header in ("单位", "已送达", "其中汇总或批量", "等待每日汇总", "示例"):
         table.add_column(header, overflow="fold")
     with unit_of_work(engine_for(settings)) as session:
         table_ = Notification.__table__  # type: ignore[attr-defined]
         rows = session.execute(
-            sa.select(table_.c.office, table_.c.status, table_.c.title).order_by(table_.c.id)
+            sa.select(table_.c.office, table_.c.status, table_.c.kind, table_.c.title).order_by(table_.c.id)
         ).all()
     for office in config.offices:
         mine = [r for r in rows if r.office == office.key]
         sent = [r for r in mine if r.status == "sent"]
         held = [r for r in mine if r.status == "held"]
         example = (sent or held)[0].title if (sent or held) else "（无）"
-        table.add_row(office.name, str(len(sent)), str(len(held)), example)
+        grouped = sum(r.kind == "digest" for r in sent)
+        table.add_row(office.name, str(len(sent)), str(grouped), str(len(held)), example)
     return table
 
 

@@ -145,7 +145,7 @@ def _history(t: AlertTransition, tz: ZoneInfo) -> dict[str, str]:
 def _message(n: Notification, tz: ZoneInfo) -> dict[str, str]:
     state = {
         "sent": "已送达",
-        "digested": "已并入每日汇总",
+        "digested": "已并入汇总消息（每日汇总或批量通知）",
         "held": "等待每日汇总",
         "pending": "待发送",
         "sending": "发送中",

@@ -47,6 +47,7 @@ def test_the_default_loads_when_the_home_has_no_alerting_file(settings: Settings
     assert all(o.targets and o.escalation for o in config.offices)
     assert config.data_engineering
     assert config.alert_link(12) == "http://127.0.0.1:8000/alerts/12"
+    assert (config.batch_over, config.batch_size) == (20, 20)
     assert config.area.flagged_count == 3 and config.area.flagged_tier == "orange"
     assert len(config.version) == 16
 
@@ -107,6 +108,9 @@ INVALID: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     ("negative deadline", _set("alerting.ack_deadline_hours.red", -1), "alerting.ack_deadline_hours.red"),
     ("repeat interval zero", _set("alerting.repeat_interval_days", 0), "alerting.repeat_interval_days"),
     ("link without id", _set("alerting.link", "http://x/alerts"), "alerting.link"),
+    ("negative batch_over", _set("alerting.batch_over", -1), "alerting.batch_over = -1; expected a whole number"),
+    ("batch_size zero", _set("alerting.batch_size", 0), "alerting.batch_size = 0; expected a whole number of at least 1"),
+    ("batch_size not whole", _set("alerting.batch_size", 2.5), "alerting.batch_size = 2.5"),
     ("unknown key in alerting", _set("alerting.repeat_every", 3), "alerting has unknown key 'repeat_every'"),
     ("unknown top-level key", _set("routes", {}), "the file has unknown key 'routes'"),
     ("unknown key in an office", _set("offices.hr.phone", "12345"), "offices.hr has unknown key 'phone'"),
