@@ -33,6 +33,9 @@ from models.tiers import tier_rank
 from store.tables import Notification
 
 NOTIFICATION: sa.Table = Notification.__table__  # type: ignore[attr-defined]
+# The kinds a batch folds, and the kind of the batch: alert messages go to the office's targets
+# (as a digest does), overdue escalations to its lead contacts.
+BATCHED = {"alert": "digest", "overdue": "overdue"}
 _Row = sa.Row[tuple[int, str, str, str | None, bool]]
 _FOLDED = (NOTIFICATION.c.id, NOTIFICATION.c.title, NOTIFICATION.c.body, NOTIFICATION.c.tier, NOTIFICATION.c.firing)
 
@@ -57,34 +60,39 @@ def build_digests(session: Session, config: AlertingConfig, *, now: datetime, tz
                 rendered = render_digest(
                     office, [Rendered(r.title, r.body) for r in part], day=local.date(), part=number, parts=len(parts)
                 )
-                made += _fold(session, config, office, target.name, part, rendered, state="digest", now=now, day=local.date())
+                made += _fold(session, config, office, target.name, part, rendered, kind="digest", state="digest", now=now, day=local.date())
     return made
 
 
 def batch_bursts(session: Session, config: AlertingConfig, *, now: datetime, tz: ZoneInfo) -> int:
-    """Fold the alert messages an alerting step wrote at ``now`` into batches wherever one target
-    got more than ``batch_over`` of them; returns how many batch messages were made. Held rows
-    (digest offices) are left for their digest."""
+    """Fold the messages a step wrote at ``now`` (the day's alert messages, or a round's overdue
+    escalations to lead contacts) into batches wherever one target got more than ``batch_over``
+    of one kind; returns how many batch messages were made. Held rows (digest offices) are left for
+    their digest."""
     c = NOTIFICATION.c
-    step = sa.and_(c.status == "pending", c.next_attempt_at == now, c.created_at == now, c.kind == "alert")
+    step = sa.and_(c.status == "pending", c.next_attempt_at == now, c.created_at == now, c.kind.in_(BATCHED))
     crowded = session.execute(
-        sa.select(c.office, c.target).where(step).group_by(c.office, c.target).having(sa.func.count() > config.batch_over)
+        sa.select(c.kind, c.office, c.target)
+        .where(step)
+        .group_by(c.kind, c.office, c.target)
+        .having(sa.func.count() > config.batch_over)
     ).all()
     day = now.astimezone(tz).date()
     made = 0
-    for office_key, target in crowded:
+    for kind, office_key, target in crowded:
         office = config.office(office_key)
         rows = sorted(
-            session.execute(sa.select(*_FOLDED).where(step, c.office == office_key, c.target == target)).all(),
+            session.execute(sa.select(*_FOLDED).where(step, c.kind == kind, c.office == office_key, c.target == target)).all(),
             # Riskiest first: red before orange, a risk still on before one announced resolved.
             key=lambda r: (not r.firing, -tier_rank(r.tier or "none"), r.id),
         )
         parts = _parts(rows, config.batch_size)
         for number, part in enumerate(parts, 1):
             rendered = render_batch(
-                office, [Rendered(r.title, r.body) for r in part], day=day, part=number, parts=len(parts)
-            )
-            made += _fold(session, config, office, target, part, rendered, state="batch", now=now, day=day)
+                office, [Rendered(r.title, r.body) for r in part], day=day, part=number, parts=len(parts),
+                overdue=kind == "overdue",
+            )  # fmt: skip
+            made += _fold(session, config, office, target, part, rendered, kind=BATCHED[kind], state="batch", now=now, day=day)
     return made
 
 
@@ -100,14 +108,16 @@ def _fold(
     rows: Sequence[_Row],
     rendered: Rendered,
     *,
+    kind: str,
     state: str,
     now: datetime,
     day: date,
 ) -> int:
-    """Add one grouped message carrying ``rows`` and mark them ``digested`` into it; 0 when a
-    message with the same key (the same rows) was made before."""
+    """Add one grouped message of ``kind`` (which decides its destination: ``alerts.channels``)
+    carrying ``rows`` and mark them ``digested`` into it; 0 when a message with the same key (the
+    same rows) was made before."""
     message = outbox.Message(
-        kind="digest", alert_id=None, state=f"{state}:{day.isoformat()}:{rows[0].id}-{rows[-1].id}",
+        kind=kind, alert_id=None, state=f"{state}:{day.isoformat()}:{rows[0].id}-{rows[-1].id}",
         reason=state, office=office.key, target=target, title=rendered.title, body=rendered.body,
         routing_version=config.version,
     )  # fmt: skip

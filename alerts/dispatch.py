@@ -1,4 +1,5 @@
-"""One round of the outbox: escalate overdue alerts, build the digests that are due, deliver.
+"""One round of the outbox: escalate overdue alerts (in batches when there are many), build the
+digests that are due, deliver.
 
 ``outbox send`` runs a round (or loops over them); the daily run ends with one. Escalations and
 digests are written in one transaction before anything is sent, so a round that dies half way
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from alerts.config import AlertingConfig
-from alerts.digests import build_digests
+from alerts.digests import batch_bursts, build_digests
 from alerts.escalation import escalate_overdue
 from alerts.sender import DEFAULT_LEASE, Channels, Clock, DeliveryReport, deliver
 from layoffwatch.settings import Settings
@@ -39,6 +40,7 @@ def dispatch(
     with unit_of_work(engine) as session:
         now = clock()
         escalated = escalate_overdue(session, config, now=now, tz=settings.tz)
+        batch_bursts(session, config, now=now, tz=settings.tz)
         digests = build_digests(session, config, now=now, tz=settings.tz)
         session.commit()
     delivery = deliver(engine, settings, config, clock=clock, worker=worker, lease=lease, sender=sender)

@@ -146,15 +146,19 @@ def render_digest(office: Office, items: Sequence[Rendered], *, day: date, part:
     return _grouped(title, heading, None, items)
 
 
-def render_batch(office: Office, items: Sequence[Rendered], *, day: date, part: int, parts: int) -> Rendered:
-    """One message with part ``part`` of the ``parts`` into which a flood of alert messages to one
-    target was cut, riskiest first."""
+def render_batch(
+    office: Office, items: Sequence[Rendered], *, day: date, part: int, parts: int, overdue: bool = False
+) -> Rendered:
+    """One message with part ``part`` of the ``parts`` into which a flood of messages to one target
+    was cut, riskiest first: alert messages, or (``overdue``) escalations to the lead contact."""
+    what = "超时未确认预警督办" if overdue else "规模性失业风险预警批量通知"
     note = (
-        f"本轮新产生的预警通知较多，已按风险从高到低合并为{parts}条消息发送，这是第{part}条。"
+        f"本轮新产生的{'督办提示' if overdue else '预警通知'}较多，已按风险从高到低合并为{parts}条消息发送，这是第{part}条。"
         "请优先处理红色和橙色预警；每条预警的处理入口见其中的链接。"
     )
-    heading = f"{office.name}：规模性失业风险预警批量通知（{day:%Y年%m月%d日}，第{part}/{parts}批）"
-    title = f"【批量通知】{office.short}：规模性失业风险预警 {len(items)} 条（{day:%m月%d日}，第{part}/{parts}批）"
+    heading = f"{office.name}：{what}（{day:%Y年%m月%d日}，第{part}/{parts}批）"
+    head = "批量督办" if overdue else "批量通知"
+    title = f"【{head}】{office.short}：{'超时未确认的' if overdue else ''}规模性失业风险预警 {len(items)} 条（{day:%m月%d日}，第{part}/{parts}批）"
     return _grouped(title, heading, note, items)
 
 

@@ -111,3 +111,25 @@ def test_an_office_on_a_daily_digest_is_not_batched_and_a_long_digest_comes_in_p
     assert sorted(a for p in parts for a in linked_ids(p.body)) == sorted(n.alert_id for n in held)
     with session_for(db_settings) as session:
         assert build_digests(session, config, now=at(0) + timedelta(hours=1), tz=db_settings.tz) == 0
+
+
+def test_a_flood_of_overdue_escalations_goes_to_the_lead_contact_in_batches(db_settings: Settings) -> None:
+    setup_city(db_settings, count=12)
+    config = small_batches(db_settings)
+    run_day(db_settings, 0, TIERS, config=config, figures={3: PETITIONS, 8: PETITIONS})
+    dispatch(db_settings, config, clock=lambda: at(0, 1))
+
+    late = dispatch(db_settings, config, clock=lambda: at(0, 3))  # red and orange: 2 h to acknowledge
+    assert len(late.escalated) == 7 + 1, "two red and five orange enterprises, and their township's warning"
+    overdue = [n for n in notes(db_settings, kind="overdue") if n.office == "hr"]
+    batches = [n for n in overdue if n.reason == "batch"]
+    assert [(b.alert_id, b.target, b.status) for b in batches] == [(None, "lead", "sent")] * 3
+    assert [len(linked_ids(b.body)) for b in batches] == [3, 3, 2]
+    assert all("批量督办" in b.title and "超时未确认" in b.body for b in batches)
+    carried = {a for b in batches for a in linked_ids(b.body)}
+    assert carried == {n.alert_id for n in overdue if n.reason != "batch"}
+    assert {(n.status, n.digest_id in {b.id for b in batches}) for n in overdue if n.reason != "batch"} == {("digested", True)}
+    files = list((db_settings.home / "outbox" / "hr-lead").glob("*.md"))
+    assert len(files) == 3, "the lead contact's folder: three batches, not eight messages"
+    petitions = [n for n in notes(db_settings, kind="overdue") if n.office == "petitions"]
+    assert {(n.status, n.digest_id) for n in petitions} == {("sent", None)}, "three escalations to petitions: one by one"
