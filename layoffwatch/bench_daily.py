@@ -286,6 +286,8 @@ def _day(
         "alerts_opened": alerts["opened"],
         "alerts_raised": alerts["raised"],
         "alerts_resolved": alerts["resolved"],
+        "alert_messages": alerts["messages"],
+        "batches": alerts.get("batches", 0),
         "messages_sent": result["delivery"]["sent"],
     }
 
@@ -382,7 +384,8 @@ def stage_table(days: list[dict[str, Any]]) -> Table:
         table.add_row(name, *(f"{d['stages'].get(name, 0.0):.1f}" for d in days))
     table.add_row("total (wall)", *(f"{d['seconds']:.1f}" for d in days), style="bold")
     for key, title in (("scored", "scored"), ("alerts_opened", "alerts opened"), ("alerts_raised", "alerts raised"),
-                       ("alerts_resolved", "alerts resolved"), ("messages_sent", "messages sent")):  # fmt: skip
+                       ("alerts_resolved", "alerts resolved"), ("alert_messages", "alert messages decided"),
+                       ("batches", "batches they went out in"), ("messages_sent", "messages sent")):  # fmt: skip
         table.add_row(title, *(f"{d[key] or 0:,}" for d in days))
     table.add_row(
         "rows delivered",

@@ -29,13 +29,14 @@ STATUS_ZH = {
 KIND_ZH = {
     "alert": "预警",
     "overdue": "超时未确认",
-    "digest": "每日汇总",
+    "digest": "汇总消息",
     "test": "测试",
     "pipeline": "系统故障",
 }
 REASON_ZH = {
     "first": "首次预警", "escalated": "等级升高", "repeat": "重复提醒", "resolved": "预警解除",
-    "overdue": "超时未确认", "digest": "每日汇总", "test": "通道测试", "pipeline": "系统故障",
+    "overdue": "超时未确认", "digest": "每日汇总", "batch": "批量通知", "test": "通道测试",
+    "pipeline": "系统故障",
 }  # fmt: skip
 
 

@@ -325,6 +325,7 @@ def test_bench_daily_runs_a_first_and_an_ordinary_day_in_a_copy_and_times_every_
         assert 0 < sum(day["stages"].values()) <= day["seconds"]
         assert day["scored"] > 1_500
     assert first["alerts_opened"] > 0 and first["messages_sent"] > 0
+    assert first["alert_messages"] >= first["alerts_opened"] and first["batches"] >= 0
     assert ordinary["rows_delivered"]["si_changes"] > 0 and ordinary["messages_sent"] < first["messages_sent"]
     assert figures["peak_rss_gb"] > 0 and set(figures["targets"]) >= {"seconds_met", "peak_rss_met"}
     run_home = Path(figures["home"])
