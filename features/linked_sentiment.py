@@ -145,6 +145,17 @@ class LinkedSentiment:
         return replace(source, rows=source.since().collect().lazy())
 
 
+def keep_matcher(register: pl.LazyFrame, cache: MatcherCache) -> bool:
+    """Build the register's matcher and save it under ``cache`` unless it is saved there already;
+    returns whether it was built. Nothing is loaded when it is kept: this is for the moment the
+    register arrives, so that no reader has to build it (``matcher``)."""
+    if (cache.folder / cache.key / "candidates.parquet").exists():
+        return False
+    built = EnterpriseMatcher.from_register(register.collect())
+    _save(built, cache.folder, cache.key)
+    return True
+
+
 def matcher(register: pl.LazyFrame, cache: MatcherCache | None = None) -> EnterpriseMatcher:
     """The register's matcher: from this process's memory, else from the cache folder, else built
     (and saved there)."""

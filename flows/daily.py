@@ -28,6 +28,7 @@ from alerts.daily import alert_day
 from alerts.daily_report import write_daily_report
 from alerts.dispatch import dispatch
 from expectations.intake import ingest_paths
+from features.inputs import prepare_linking
 from flows import common
 from layoffwatch.settings import Settings
 from models import registry
@@ -73,7 +74,9 @@ def pull_task(now: datetime) -> list[dict[str, Any]]:
     cfg = common.settings()
     pull_sql_sources(cfg, now=now)  # writes new rows of the configured SQL views as landing files
     cfg.landing.mkdir(parents=True, exist_ok=True)
-    return [r.as_dict() for r in ingest_paths(cfg, [cfg.landing], now=now)]
+    reports = [r.as_dict() for r in ingest_paths(cfg, [cfg.landing], now=now)]
+    prepare_linking(cfg)  # a new register's matcher, built once here rather than by every reader
+    return reports
 
 
 # The score stage, three steps; each cached per (flow run, as_of, batches in the landing folder, its

@@ -45,7 +45,7 @@ def test_generate_writes_landing_and_truth_apart(city: Path) -> None:
     assert (city / "truth" / "events.parquet").exists()
 
 
-def test_ingest_then_again_is_a_no_op(runner: CliRunner, city: Path) -> None:
+def test_ingest_then_again_is_a_no_op(runner: CliRunner, city: Path, tmp_path: Path) -> None:
     first = runner.invoke(app, ["ingest", str(city / "landing"), "--json"])
     assert first.exit_code == 0, first.output
     reports = json.loads(first.stdout)
@@ -53,6 +53,8 @@ def test_ingest_then_again_is_a_no_op(runner: CliRunner, city: Path) -> None:
     assert sum(r["rows_quarantined"] for r in reports) > 0  # the generator injected export mistakes
     second = runner.invoke(app, ["ingest", str(city / "landing"), "--json"])
     assert {r["status"] for r in json.loads(second.stdout)} == {"duplicate"}
+    matchers = tmp_path / "home" / "cache" / "matchers"  # the runner's home
+    assert len(list(matchers.iterdir())) == 1, "the register that arrived has its matcher built and kept"
 
 
 def test_ingest_prints_a_table_per_file(runner: CliRunner, city: Path) -> None:
@@ -122,7 +124,8 @@ def test_bench_ingest_reports_every_stage_and_the_targets(runner: CliRunner, tmp
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout)
     assert figures["rows"] > 0 and figures["files"] > 0
-    assert set(figures["stage_seconds"]) == {"read", "parse", "check", "gx", "write", "data_docs"}
+    assert set(figures["stage_seconds"]) == {"read", "parse", "check", "gx", "write", "data_docs", "linking index"}
+    assert len(list((Path(figures["home"]) / "cache" / "matchers").iterdir())) == 1, "the register's matcher is kept"
     assert 0 < figures["gx_share"] < 1 and figures["peak_rss_gb"] > 0
     assert {"total_met", "peak_rss_met", "validate_share_met"} <= set(figures["targets"])
 

@@ -6,6 +6,7 @@ Hand-made registers for each hard case, then a generated city measured against i
 from __future__ import annotations
 
 import random
+import shutil
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -432,3 +433,33 @@ def test_uncertain_links_are_listed_for_review_and_never_counted(
     assert text.splitlines()[0].startswith("发布时间,渠道,编号,候选企业")
     bad = runner.invoke(app, ["links", "review", "--as-of", "2026-06-30", "--out", str(tmp_path / "x.xlsx")])
     assert bad.exit_code == 2 and "expected a .csv" in bad.output
+
+
+def test_the_register_matcher_is_built_once_where_the_register_arrives_and_readers_only_load_it(
+    city: tuple[Path, Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from features import linked_sentiment
+    from features.inputs import matcher_cache, prepare_linking
+
+    _, settings = city
+    cache = matcher_cache(settings)
+    shutil.rmtree(cache.folder, ignore_errors=True)
+    assert prepare_linking(settings) is True
+    assert [p.name for p in cache.folder.iterdir()] == [cache.key]
+    assert prepare_linking(settings) is False, "kept: not built again"
+
+    def no_build(*args: object, **kwargs: object) -> EnterpriseMatcher:
+        raise AssertionError("a reader built the matcher")
+
+    monkeypatch.setattr(EnterpriseMatcher, "from_register", no_build)
+    linked_sentiment._matchers.clear()
+    read = linked_sentiment.matcher(lake.scan(settings, ENTERPRISES), cache)
+    assert read.candidates.height > 0
+
+
+def test_prepare_linking_on_a_home_without_a_register_does_nothing(tmp_path: Path) -> None:
+    from features.inputs import prepare_linking
+
+    empty = Settings(home=tmp_path / "home", database_url=f"sqlite:///{tmp_path / 'x.db'}")
+    assert prepare_linking(empty) is False
+    assert not (empty.home / "cache" / "matchers").exists()
