@@ -20,6 +20,7 @@ still say what each office was told (``alerts.episodes.last_told``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -27,7 +28,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from alerts import outbox
-from alerts.config import AlertingConfig, Office
+from alerts.config import AlertingConfig
 from alerts.render import Rendered, render_batch, render_digest
 from models.tiers import tier_rank
 from store.tables import Notification
@@ -44,7 +45,7 @@ def build_digests(session: Session, config: AlertingConfig, *, now: datetime, tz
     """Digests due at ``now`` (the office's ``digest_at`` has passed today); returns how many
     messages were made (a digest of more than ``batch_size`` alerts is several parts)."""
     local = now.astimezone(tz)
-    made = 0
+    folds: list[Fold] = []
     for office in config.offices:
         if office.delivery != "digest" or office.digest_at is None or local.time() < office.digest_at:
             continue
@@ -56,12 +57,12 @@ def build_digests(session: Session, config: AlertingConfig, *, now: datetime, tz
                 .order_by(NOTIFICATION.c.id)
             ).all()  # fmt: skip
             parts = _parts(held, config.batch_size)
-            for number, part in enumerate(parts, 1):
-                rendered = render_digest(
-                    office, [Rendered(r.title, r.body) for r in part], day=local.date(), part=number, parts=len(parts)
-                )
-                made += _fold(session, config, office, target.name, part, rendered, kind="digest", state="digest", now=now, day=local.date())
-    return made
+            folds += [
+                Fold("digest", office.key, target.name, part,
+                     render_digest(office, _items(part), day=local.date(), part=number, parts=len(parts)))
+                for number, part in enumerate(parts, 1)
+            ]  # fmt: skip
+    return _fold(session, config, folds, state="digest", now=now, day=local.date())
 
 
 def batch_bursts(session: Session, config: AlertingConfig, *, now: datetime, tz: ZoneInfo) -> int:
@@ -78,7 +79,7 @@ def batch_bursts(session: Session, config: AlertingConfig, *, now: datetime, tz:
         .having(sa.func.count() > config.batch_over)
     ).all()
     day = now.astimezone(tz).date()
-    made = 0
+    folds: list[Fold] = []
     for kind, office_key, target in crowded:
         office = config.office(office_key)
         rows = sorted(
@@ -87,46 +88,56 @@ def batch_bursts(session: Session, config: AlertingConfig, *, now: datetime, tz:
             key=lambda r: (not r.firing, -tier_rank(r.tier or "none"), r.id),
         )
         parts = _parts(rows, config.batch_size)
-        for number, part in enumerate(parts, 1):
-            rendered = render_batch(
-                office, [Rendered(r.title, r.body) for r in part], day=day, part=number, parts=len(parts),
-                overdue=kind == "overdue",
-            )  # fmt: skip
-            made += _fold(session, config, office, target, part, rendered, kind=BATCHED[kind], state="batch", now=now, day=day)
-    return made
+        folds += [
+            Fold(BATCHED[kind], office_key, target, part,
+                 render_batch(office, _items(part), day=day, part=number, parts=len(parts), overdue=kind == "overdue"))
+            for number, part in enumerate(parts, 1)
+        ]  # fmt: skip
+    return _fold(session, config, folds, state="batch", now=now, day=day)
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One grouped message to be made: its ``kind`` (which decides its destination:
+    ``alerts.channels``), office, target, the rows it carries and its text."""
+
+    kind: str
+    office: str
+    target: str
+    rows: Sequence[_Row]
+    rendered: Rendered
 
 
 def _parts(rows: Sequence[_Row], size: int) -> list[Sequence[_Row]]:
     return [rows[start : start + size] for start in range(0, len(rows), size)]
 
 
-def _fold(
-    session: Session,
-    config: AlertingConfig,
-    office: Office,
-    target: str,
-    rows: Sequence[_Row],
-    rendered: Rendered,
-    *,
-    kind: str,
-    state: str,
-    now: datetime,
-    day: date,
-) -> int:
-    """Add one grouped message of ``kind`` (which decides its destination: ``alerts.channels``)
-    carrying ``rows`` and mark them ``digested`` into it; 0 when a message with the same key (the
-    same rows) was made before."""
-    message = outbox.Message(
-        kind=kind, alert_id=None, state=f"{state}:{day.isoformat()}:{rows[0].id}-{rows[-1].id}",
-        reason=state, office=office.key, target=target, title=rendered.title, body=rendered.body,
-        routing_version=config.version,
-    )  # fmt: skip
-    if not outbox.add(session, [message], now=now):
+def _items(rows: Sequence[_Row]) -> list[Rendered]:
+    return [Rendered(r.title, r.body) for r in rows]
+
+
+def _fold(session: Session, config: AlertingConfig, folds: Sequence[Fold], *, state: str, now: datetime, day: date) -> int:
+    """Add the grouped messages and mark the rows each carries ``digested`` into it, in a few
+    statements whatever their number; returns how many messages were new (a key names the rows a
+    message carries, so the same fold is never made twice)."""
+    if not folds:
         return 0
-    digest_id = session.execute(sa.select(NOTIFICATION.c.id).where(NOTIFICATION.c.key == message.key)).scalar_one()
+    messages = [
+        outbox.Message(
+            kind=f.kind, alert_id=None, state=f"{state}:{day.isoformat()}:{f.rows[0].id}-{f.rows[-1].id}",
+            reason=state, office=f.office, target=f.target, title=f.rendered.title, body=f.rendered.body,
+            routing_version=config.version,
+        )  # fmt: skip
+        for f in folds
+    ]
+    made = outbox.add(session, messages, now=now)
+    keys = [m.key for m in messages]
+    ids: dict[str, int] = {}
+    for start in range(0, len(keys), outbox.CHUNK):
+        query = sa.select(NOTIFICATION.c.key, NOTIFICATION.c.id).where(NOTIFICATION.c.key.in_(keys[start : start + outbox.CHUNK]))
+        ids.update((key, row_id) for key, row_id in session.execute(query))
     session.execute(
-        NOTIFICATION.update()
-        .where(NOTIFICATION.c.id.in_([r.id for r in rows]))
-        .values(status="digested", digest_id=digest_id)
-    )
-    return 1
+        NOTIFICATION.update().where(NOTIFICATION.c.id == sa.bindparam("row")).values(status="digested", digest_id=sa.bindparam("fold")),
+        [{"row": r.id, "fold": ids[m.key]} for f, m in zip(folds, messages, strict=True) for r in f.rows],
+    )  # fmt: skip
+    return made

@@ -37,8 +37,7 @@ def excerpts_for(
         return {}
     rows = (
         from_lake(settings)
-        .sentiment.with_text(as_of - timedelta(days=WINDOW_DAYS), as_of)
-        .filter(pl.col("uscc").is_in(list(usccs)))
+        .sentiment.with_text(as_of - timedelta(days=WINDOW_DAYS), as_of, only=usccs)
         .collect()
     )
     return excerpts_from(rows)

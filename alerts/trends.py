@@ -121,8 +121,8 @@ def trend_frames(inputs: Inputs, *, as_of: date, usccs: Collection[str]) -> tupl
     )
 
     # Linked without the text model: the chart counts records, it does not read them.
-    window = inputs.sentiment.between(weeks[0] - timedelta(days=1), as_of)
-    records = known_records(window.filter(wanted), as_of=as_of)
+    window = inputs.sentiment.between(weeks[0] - timedelta(days=1), as_of, only=codes.to_list())
+    records = known_records(window, as_of=as_of)
     counts = (
         records.with_columns(pl.col("day").dt.truncate("1w").alias("week"))
         .group_by("uscc", "week")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache
@@ -84,21 +85,23 @@ class LinkedSentiment:
             return self.rows if day is None else self.rows.filter(local_day(pl.col("published_at")) > day)
         return _linked(self._records_after(day), self.register, self.cache)
 
-    def between(self, after: date, until: date) -> pl.LazyFrame:
+    def between(self, after: date, until: date, *, only: Collection[str] | None = None) -> pl.LazyFrame:
         """The linked rows (``LINKED_COLUMNS``) of the records published in (``after``, ``until``],
         their texts not read for categories: for counting records (an alert page's weekly chart),
-        where the text model's work would be wasted."""
+        where the text model's work would be wasted. ``only``: the rows of these enterprises alone
+        (the same rows, found faster: ``EnterpriseMatcher.links``)."""
         if self.rows is not None:
             day = local_day(pl.col("published_at"))
-            return self.rows.filter((day > after) & (day <= until)).select(LINKED_COLUMNS)
-        return _linked(self._records_between(after, until), self.register, self.cache, categorise=False)
+            return _of(self.rows.filter((day > after) & (day <= until)), only).select(LINKED_COLUMNS)
+        return _linked(self._records_between(after, until), self.register, self.cache, categorise=False, only=only)
 
-    def with_text(self, after: date, until: date) -> pl.LazyFrame:
+    def with_text(self, after: date, until: date, *, only: Collection[str] | None = None) -> pl.LazyFrame:
         """The linked rows of the records published in (``after``, ``until``] with the records' own
         ``record_id`` and ``text``: the evidence an alert quotes. Read from the records (kept
-        linked rows carry no text)."""
+        linked rows carry no text). ``only``: as for ``between``; only their records are read by
+        the text model."""
         return _linked(
-            self._records_between(after, until), self.register, self.cache, keep=("record_id", "text")
+            self._records_between(after, until), self.register, self.cache, keep=("record_id", "text"), only=only
         )
 
     def for_review(self, after: date, until: date) -> pl.DataFrame:
@@ -187,6 +190,10 @@ def _save(built: EnterpriseMatcher, parent: Path, key: str) -> None:
         shutil.rmtree(partial, ignore_errors=True)
 
 
+def _of(rows: pl.LazyFrame, only: Collection[str] | None) -> pl.LazyFrame:
+    return rows if only is None else rows.filter(pl.col("uscc").is_in(pl.Series(list(only), dtype=pl.String).implode()))
+
+
 def _linked(
     records: pl.LazyFrame,
     register: pl.LazyFrame,
@@ -194,6 +201,7 @@ def _linked(
     *,
     keep: tuple[str, ...] = (),
     categorise: bool = True,
+    only: Collection[str] | None = None,
 ) -> pl.LazyFrame:
     schema = records.collect_schema()
     categories_out = CATEGORY_COLUMNS if categorise else ()
@@ -207,7 +215,7 @@ def _linked(
         rows = frame.with_columns(
             pl.col("record_id").alias("_given_id"), pl.int_range(pl.len()).cast(pl.String).alias("record_id")
         )
-        links = matcher(register, cache).links(rows)
+        links = matcher(register, cache).links(rows, only=only)
         evidence = links.filter(pl.col("status") == LINKED).select("record_id", "uscc")
         linked = rows.drop("uscc").join(evidence, on="record_id", how="inner", maintain_order="left_right")
         if not categorise:

@@ -32,6 +32,7 @@ changes another record's links.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -228,10 +229,16 @@ class EnterpriseMatcher:
         candidates = pl.read_parquet(folder / "candidates.parquet")
         return cls(automaton=_automaton(patterns["pattern"].to_list()), patterns=patterns, candidates=candidates)
 
-    def links(self, records: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    def links(self, records: pl.DataFrame | pl.LazyFrame, *, only: Collection[str] | None = None) -> pl.DataFrame:
         """One row per (channel, record_id, uscc) candidate (see the module docstring), columns
         ``LINK_SCHEMA``. ``records``: channel, record_id, text, and optionally uscc, published_at and
-        location (read with the text: a police record's place often names the enterprise)."""
+        location (read with the text: a police record's place often names the enterprise).
+
+        ``only``: the rows of these enterprises alone, exactly those of the whole answer. Records
+        that neither carry one of their USCCs nor contain one of their names or aliases are set
+        aside before the costly part; since each record is linked on its own text and the register
+        alone, that changes no other record's rows (an alert's charts read a few thousand
+        enterprises' records out of a province's)."""
         frame = records.lazy().collect() if isinstance(records, pl.LazyFrame) else records
         present = frame.columns
         frame = frame.select(
@@ -247,6 +254,8 @@ class EnterpriseMatcher:
                 separator=_TEXT_SEPARATOR,
             ).alias("analysed"),
         ).with_row_index("row")
+        if only is not None:
+            frame = self._may_name(frame, pl.Series("uscc", list(only), dtype=pl.String))
         carried = frame.filter(pl.col("uscc").is_not_null()).select(
             "channel",
             "record_id",
@@ -274,9 +283,19 @@ class EnterpriseMatcher:
             )
             .drop("_carries")
         )
-        return pl.concat([carried.cast(LINK_SCHEMA), named.select(list(LINK_SCHEMA)).cast(LINK_SCHEMA)]).sort(
-            "channel", "record_id", "uscc"
-        )
+        found = pl.concat([carried.cast(LINK_SCHEMA), named.select(list(LINK_SCHEMA)).cast(LINK_SCHEMA)])
+        if only is not None:
+            found = found.filter(pl.col("uscc").is_in(pl.Series(list(only), dtype=pl.String).implode()))
+        return found.sort("channel", "record_id", "uscc")
+
+    def _may_name(self, frame: pl.DataFrame, usccs: pl.Series) -> pl.DataFrame:
+        """The rows of ``frame`` (with ``analysed`` and ``row``) that carry one of ``usccs`` or whose
+        text holds one of their names or aliases anywhere, renumbered."""
+        pids = self.candidates.filter(pl.col("uscc").is_in(usccs.implode()))["pid"].unique()
+        theirs = self.patterns.filter(pl.col("pid").is_in(pids.implode()))["pattern"].to_list()
+        holding = _occurrences(_automaton(theirs), frame["analysed"], every=True)["row"].unique()
+        keep = pl.col("row").is_in(holding.implode()) | pl.col("uscc").is_in(usccs.implode())
+        return frame.filter(keep).drop("row").with_row_index("row")
 
     def _named(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The (record, enterprise) candidates found in the records' ``analysed`` text."""

@@ -463,3 +463,52 @@ def test_prepare_linking_on_a_home_without_a_register_does_nothing(tmp_path: Pat
     empty = Settings(home=tmp_path / "home", database_url=f"sqlite:///{tmp_path / 'x.db'}")
     assert prepare_linking(empty) is False
     assert not (empty.home / "cache" / "matchers").exists()
+
+
+def test_links_for_some_enterprises_only_are_exactly_their_rows_of_the_whole_answer(
+    city: tuple[Path, Settings],
+) -> None:
+    _, settings = city
+    records = lake.scan(settings, SENTIMENT).collect()
+    register = lake.scan(settings, ENTERPRISES).collect()["uscc"].sort().to_list()
+    # A record that carries a USCC and names nobody: found by its code alone.
+    silent = records.head(1).with_columns(
+        pl.lit("silent-1").alias("record_id"), pl.lit(register[3]).alias("uscc"), pl.lit("反映工资拖欠问题").alias("text")
+    )
+    records = pl.concat([records, silent])
+    matcher = EnterpriseMatcher.from_register(lake.scan(settings, ENTERPRISES).collect())
+    everything = matcher.links(records)
+    shared = everything.filter(pl.col("status") == REVIEW)["uscc"].unique().sort().to_list()
+    carried = everything.filter(pl.col("kind") == "uscc")["uscc"].unique().sort().to_list()
+    chosen = sorted(set(random.Random(5).sample(register, 120)) | set(shared[::2]) | set(carried[::3]) | {register[3]})
+    assert shared and carried, "the city has ambiguous names and records that carry a USCC"
+
+    some = matcher.links(records, only=chosen)
+    assert some.height > 0 and set(some["status"]) == {LINKED, REVIEW}
+    assert "silent-1" in some["record_id"].to_list()
+    assert some.equals(everything.filter(pl.col("uscc").is_in(chosen)))
+    assert matcher.links(records, only=[]).is_empty()
+
+
+def test_linked_sentiment_for_some_enterprises_only_matches_the_whole_filtered(
+    city: tuple[Path, Settings],
+) -> None:
+    from features.linked_sentiment import LINKED_COLUMNS
+
+    _, settings = city
+    sentiment = from_lake(settings).sentiment
+    chosen = random.Random(9).sample(lake.scan(settings, ENTERPRISES).collect()["uscc"].to_list(), 80)
+    after, until = date(2026, 3, 31), date(2026, 6, 30)
+    rows = list(LINKED_COLUMNS)
+
+    def ordered(frame: pl.LazyFrame) -> pl.DataFrame:
+        return frame.collect().sort(rows, nulls_last=True)
+
+    counted = ordered(sentiment.between(after, until, only=chosen))
+    assert counted.height > 0
+    assert counted.equals(ordered(sentiment.between(after, until).filter(pl.col("uscc").is_in(chosen))))
+    assert ordered(sentiment.collected().between(after, until, only=chosen)).equals(counted)
+    key = ["channel", "record_id", "uscc"]
+    quoted = sentiment.with_text(after, until, only=chosen).collect().sort(key)
+    assert quoted.height > 0
+    assert quoted.equals(sentiment.with_text(after, until).filter(pl.col("uscc").is_in(chosen)).collect().sort(key))
