@@ -6,8 +6,10 @@ hand-made frames, the pipeline from the lake (``from_lake``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 
@@ -87,21 +89,30 @@ def from_lake(settings: Settings) -> Inputs:
     )
 
 
-def matcher_cache(settings: Settings) -> MatcherCache:
+def matcher_cache(settings: Settings, paths: list[Path] | None = None) -> MatcherCache:
     """Where the lake's register's matcher is kept: named by the register's files (a file's name is
-    its batch's content hash, so the list identifies the content)."""
-    digest = lake.files_digest(lake.files(settings, ENTERPRISES))
+    its batch's content hash, so the list identifies the content); ``paths``: that list, when the
+    caller has it."""
+    digest = lake.files_digest(lake.files(settings, ENTERPRISES) if paths is None else paths)
     return MatcherCache(folder=settings.home / "cache" / "matchers", register_digest=digest)
 
 
-def prepare_linking(settings: Settings) -> bool:
+def prepare_linking(settings: Settings, *, arrived: Iterable[str] | None = None) -> bool:
     """Build and keep the matcher of the lake's register now, if it is not kept yet; returns whether
     it was built (about 16 s at a million enterprises). Called where data arrives (ingest, the
     daily pull): otherwise the first reader after a register change builds it inside its own
-    stage — the day's scoring, or the alerts step when it runs in another process."""
-    if not lake.files(settings, ENTERPRISES):
+    stage — the day's scoring, or the alerts step when it runs in another process. ``arrived``:
+    the sources of the batches just taken, when known; unless the register is among them there is
+    nothing to do (listing the register's files is not free on a daily run)."""
+    if arrived is not None and ENTERPRISES.name not in arrived:
         return False
-    return keep_matcher(lake.scan(settings, ENTERPRISES).select(ENTERPRISES.names), matcher_cache(settings))
+    paths = lake.files(settings, ENTERPRISES)
+    if not paths:
+        return False
+    cache = matcher_cache(settings, paths)
+    if cache.kept:
+        return False
+    return keep_matcher(lake.scan(settings, ENTERPRISES).select(ENTERPRISES.names), cache)
 
 
 # A lake this small is read into memory once and kept while its files stay the same: a process that

@@ -54,6 +54,11 @@ class MatcherCache:
     def key(self) -> str:
         return hashlib.sha256(f"{self.register_digest}:{_matcher_code_digest()}".encode()).hexdigest()[:32]
 
+    @property
+    def kept(self) -> bool:
+        """Whether this register's matcher is saved here already."""
+        return (self.folder / self.key / "candidates.parquet").exists()
+
 
 @cache
 def _matcher_code_digest() -> str:
@@ -152,7 +157,7 @@ def keep_matcher(register: pl.LazyFrame, cache: MatcherCache) -> bool:
     """Build the register's matcher and save it under ``cache`` unless it is saved there already;
     returns whether it was built. Nothing is loaded when it is kept: this is for the moment the
     register arrives, so that no reader has to build it (``matcher``)."""
-    if (cache.folder / cache.key / "candidates.parquet").exists():
+    if cache.kept:
         return False
     built = EnterpriseMatcher.from_register(register.collect())
     _save(built, cache.folder, cache.key)
@@ -167,9 +172,8 @@ def matcher(register: pl.LazyFrame, cache: MatcherCache | None = None) -> Enterp
     key = cache.key
     if key in _matchers:
         return _matchers[key]
-    folder = cache.folder / key
-    if (folder / "candidates.parquet").exists():
-        built = EnterpriseMatcher.load(folder)
+    if cache.kept:
+        built = EnterpriseMatcher.load(cache.folder / key)
     else:
         built = EnterpriseMatcher.from_register(register.collect())
         _save(built, cache.folder, key)

@@ -74,9 +74,10 @@ def pull_task(now: datetime) -> list[dict[str, Any]]:
     cfg = common.settings()
     pull_sql_sources(cfg, now=now)  # writes new rows of the configured SQL views as landing files
     cfg.landing.mkdir(parents=True, exist_ok=True)
-    reports = [r.as_dict() for r in ingest_paths(cfg, [cfg.landing], now=now)]
-    prepare_linking(cfg)  # a new register's matcher, built once here rather than by every reader
-    return reports
+    reports = ingest_paths(cfg, [cfg.landing], now=now)
+    # A new register's matcher, built once here rather than by its first reader.
+    prepare_linking(cfg, arrived=[r.source for r in reports if r.status == "ingested" and r.source])
+    return [r.as_dict() for r in reports]
 
 
 # The score stage, three steps; each cached per (flow run, as_of, batches in the landing folder, its

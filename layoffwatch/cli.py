@@ -111,11 +111,12 @@ def _run_intake(paths: list[Path], *, dry_run: bool, as_json: bool) -> None:
             dry_run=dry_run,
             progress=lambda p, done, total: status.update(f"正在处理 {p}（{done + 1}/{total}）"),
         )
-    if not dry_run and any(r.source == "enterprises" and r.status == "ingested" for r in reports):
+    arrived = [r.source for r in reports if r.status == "ingested" and r.source]
+    if not dry_run and "enterprises" in arrived:
         from features.inputs import prepare_linking
 
         with console.status("正在为企业名称建立舆情关联索引…", spinner="dots"):
-            prepare_linking(cfg)
+            prepare_linking(cfg, arrived=arrived)
     if as_json:
         print_json([r.as_dict() for r in reports])
         return

@@ -444,7 +444,9 @@ def test_the_register_matcher_is_built_once_where_the_register_arrives_and_reade
     _, settings = city
     cache = matcher_cache(settings)
     shutil.rmtree(cache.folder, ignore_errors=True)
-    assert prepare_linking(settings) is True
+    assert prepare_linking(settings, arrived=["si_changes", "sentiment"]) is False, "no register arrived"
+    assert not cache.kept
+    assert prepare_linking(settings, arrived=["enterprises"]) is True
     assert [p.name for p in cache.folder.iterdir()] == [cache.key]
     assert prepare_linking(settings) is False, "kept: not built again"
 
