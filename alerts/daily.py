@@ -26,6 +26,7 @@ from alerts.excerpts import excerpts_for
 from alerts.silences import silenced_on
 from alerts.trends import store_trends, trends_for
 from features.catalog import EVIDENCE_COLUMNS
+from features.inputs import from_lake
 from layoffwatch.errors import UserError
 from layoffwatch.settings import Settings
 from models import registry
@@ -68,8 +69,9 @@ def alert_day(
             )
         scored = day_scores(session, as_of=as_of, model_version=champion.version)
         usccs = set(alerted(scored, config)["uscc"].to_list())
-        quoted = excerpts_for(settings, as_of=as_of, usccs=usccs)
-        store_trends(session, trends_for(settings, as_of=as_of, usccs=usccs), as_of=as_of, now=now)
+        lake = from_lake(settings)  # listed and read once for both
+        quoted = excerpts_for(lake, as_of=as_of, usccs=usccs)
+        store_trends(session, trends_for(lake, as_of=as_of, usccs=usccs), as_of=as_of, now=now)
         result = alert_scores(
             session, scored, settings=settings, config=config, as_of=as_of, now=now, excerpts=quoted
         )

@@ -18,26 +18,23 @@ from typing import Any
 import polars as pl
 
 from alerts.fields import deidentify
-from features.inputs import from_lake
+from features.inputs import Inputs
 from features.linked_sentiment import CATEGORY_COLUMNS
 from features.text_normalise import readable_text
 from features.visibility import local_day
-from layoffwatch.settings import Settings
 
 WINDOW_DAYS = 30
 PER_ENTERPRISE = 3
 EXCERPT_CHARS = 80
 
 
-def excerpts_for(
-    settings: Settings, *, as_of: date, usccs: Collection[str]
-) -> dict[str, list[dict[str, Any]]]:
-    """uscc -> its excerpts (newest first within each rank), for the enterprises in ``usccs``."""
+def excerpts_for(inputs: Inputs, *, as_of: date, usccs: Collection[str]) -> dict[str, list[dict[str, Any]]]:
+    """uscc -> its excerpts (newest first within each rank), for the enterprises in ``usccs``;
+    ``inputs``: the lake's (``features.inputs.from_lake``)."""
     if not usccs:
         return {}
     rows = (
-        from_lake(settings)
-        .sentiment.with_text(as_of - timedelta(days=WINDOW_DAYS), as_of, only=usccs)
+        inputs.sentiment.with_text(as_of - timedelta(days=WINDOW_DAYS), as_of, only=usccs)
         .collect()
     )
     return excerpts_from(rows)

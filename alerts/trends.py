@@ -32,10 +32,9 @@ import polars as pl
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from features.inputs import Inputs, from_lake
+from features.inputs import Inputs
 from features.sentiment import CHANNELS
 from features.visibility import known_daily, known_monthly, known_records
-from layoffwatch.settings import Settings
 from store.tables import EnterpriseTrend
 from store.upsert import upsert
 
@@ -66,11 +65,12 @@ def week_axis(as_of: date) -> list[date]:
     return [monday - timedelta(weeks=WEEKS - 1 - i) for i in range(WEEKS)]
 
 
-def trends_for(settings: Settings, *, as_of: date, usccs: Collection[str]) -> dict[str, dict[str, Any]]:
-    """uscc -> its series (the module docstring's shape), for every enterprise in ``usccs``."""
+def trends_for(inputs: Inputs, *, as_of: date, usccs: Collection[str]) -> dict[str, dict[str, Any]]:
+    """uscc -> its series (the module docstring's shape), for every enterprise in ``usccs``;
+    ``inputs``: the lake's (``features.inputs.from_lake``)."""
     if not usccs:
         return {}
-    monthly, weekly = trend_frames(from_lake(settings), as_of=as_of, usccs=usccs)
+    monthly, weekly = trend_frames(inputs, as_of=as_of, usccs=usccs)
     return series_from(monthly, weekly, as_of=as_of)
 
 

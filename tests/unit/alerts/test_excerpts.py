@@ -15,6 +15,7 @@ from alerts.excerpts import EXCERPT_CHARS, PER_ENTERPRISE, excerpts_for, excerpt
 from alerts.fields import visible_details
 from alerts.notify import NotifyReason
 from alerts.render import render_alert
+from features.inputs import from_lake
 from features.linked_sentiment import CATEGORY_COLUMNS
 from layoffwatch.settings import Settings
 
@@ -127,13 +128,12 @@ def test_excerpts_are_read_from_the_lake_for_the_alerted_enterprises_only(
     city: tuple[Settings, pl.DataFrame],
 ) -> None:
     settings, _ = city
-    linked = excerpts_for(settings, as_of=date(2026, 6, 30), usccs={"none"})
+    linked = excerpts_for(from_lake(settings), as_of=date(2026, 6, 30), usccs={"none"})
     assert linked == {}
-    from features.inputs import from_lake
 
     about = from_lake(settings).sentiment.with_text(date(2026, 5, 31), date(2026, 6, 30)).collect()
     some = set(about["uscc"].unique().head(5).to_list())
-    found = excerpts_for(settings, as_of=date(2026, 6, 30), usccs=some)
+    found = excerpts_for(from_lake(settings), as_of=date(2026, 6, 30), usccs=some)
     assert set(found) == some
     assert all(1 <= len(v) <= PER_ENTERPRISE for v in found.values())
     assert all("2026-06-01" <= e["day"] <= "2026-06-30" for v in found.values() for e in v)
