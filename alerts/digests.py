@@ -37,6 +37,9 @@ NOTIFICATION: sa.Table = Notification.__table__  # type: ignore[attr-defined]
 # The kinds a batch folds, and the kind of the batch: alert messages go to the office's targets
 # (as a digest does), overdue escalations to its lead contacts.
 BATCHED = {"alert": "digest", "overdue": "overdue"}
+# The reason a grouped row carries, whatever its kind: it says the row holds others.
+DIGEST, BATCH = "digest", "batch"
+GROUPED_REASONS = (DIGEST, BATCH)
 _Row = sa.Row[tuple[int, str, str, str | None, bool]]
 _FOLDED = (NOTIFICATION.c.id, NOTIFICATION.c.title, NOTIFICATION.c.body, NOTIFICATION.c.tier, NOTIFICATION.c.firing)
 
@@ -62,7 +65,7 @@ def build_digests(session: Session, config: AlertingConfig, *, now: datetime, tz
                      render_digest(office, _items(part), day=local.date(), part=number, parts=len(parts)))
                 for number, part in enumerate(parts, 1)
             ]  # fmt: skip
-    return _fold(session, config, folds, state="digest", now=now, day=local.date())
+    return _fold(session, config, folds, state=DIGEST, now=now, day=local.date())
 
 
 def batch_bursts(session: Session, config: AlertingConfig, *, now: datetime, tz: ZoneInfo) -> int:
@@ -71,6 +74,8 @@ def batch_bursts(session: Session, config: AlertingConfig, *, now: datetime, tz:
     of one kind; returns how many batch messages were made. Held rows (digest offices) are left for
     their digest."""
     c = NOTIFICATION.c
+    # A new row is due at once (next_attempt_at = created_at): naming both lets the (status,
+    # next_attempt_at) index find the step's rows without reading the whole outbox.
     step = sa.and_(c.status == "pending", c.next_attempt_at == now, c.created_at == now, c.kind.in_(BATCHED))
     crowded = session.execute(
         sa.select(c.kind, c.office, c.target)
@@ -93,7 +98,7 @@ def batch_bursts(session: Session, config: AlertingConfig, *, now: datetime, tz:
                  render_batch(office, _items(part), day=day, part=number, parts=len(parts), overdue=kind == "overdue"))
             for number, part in enumerate(parts, 1)
         ]  # fmt: skip
-    return _fold(session, config, folds, state="batch", now=now, day=day)
+    return _fold(session, config, folds, state=BATCH, now=now, day=day)
 
 
 @dataclass(frozen=True)

@@ -297,6 +297,11 @@ def ingest_paths(
     return reports
 
 
+def sources_taken(reports: Iterable[FileReport]) -> list[str]:
+    """The sources of the batches these reports took into the lake (what derived data may be stale)."""
+    return [r.source for r in reports if r.status == "ingested" and r.source]
+
+
 def _top_reasons(checked: rules.Checked, source: Source, limit: int = 3) -> list[str]:
     """The most frequent quarantine reasons, e.g. '减员人数应为不小于0的整数（12行）'."""
     by_rule = {r.id: r for r in rules.rules_for(source)}

@@ -254,8 +254,9 @@ class EnterpriseMatcher:
                 separator=_TEXT_SEPARATOR,
             ).alias("analysed"),
         ).with_row_index("row")
-        if only is not None:
-            frame = self._may_name(frame, pl.Series("uscc", list(only), dtype=pl.String))
+        wanted = None if only is None else pl.Series("uscc", list(only), dtype=pl.String)
+        if wanted is not None:
+            frame = self._may_name(frame, wanted)
         carried = frame.filter(pl.col("uscc").is_not_null()).select(
             "channel",
             "record_id",
@@ -284,8 +285,8 @@ class EnterpriseMatcher:
             .drop("_carries")
         )
         found = pl.concat([carried.cast(LINK_SCHEMA), named.select(list(LINK_SCHEMA)).cast(LINK_SCHEMA)])
-        if only is not None:
-            found = found.filter(pl.col("uscc").is_in(pl.Series(list(only), dtype=pl.String).implode()))
+        if wanted is not None:
+            found = found.filter(pl.col("uscc").is_in(wanted.implode()))
         return found.sort("channel", "record_id", "uscc")
 
     def _may_name(self, frame: pl.DataFrame, usccs: pl.Series) -> pl.DataFrame:

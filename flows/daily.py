@@ -27,7 +27,7 @@ from alerts.config import load_alerting
 from alerts.daily import alert_day
 from alerts.daily_report import write_daily_report
 from alerts.dispatch import dispatch
-from expectations.intake import ingest_paths
+from expectations.intake import ingest_paths, sources_taken
 from features.inputs import prepare_linking
 from flows import common
 from layoffwatch.settings import Settings
@@ -76,7 +76,7 @@ def pull_task(now: datetime) -> list[dict[str, Any]]:
     cfg.landing.mkdir(parents=True, exist_ok=True)
     reports = ingest_paths(cfg, [cfg.landing], now=now)
     # A new register's matcher, built once here rather than by its first reader.
-    prepare_linking(cfg, arrived=[r.source for r in reports if r.status == "ingested" and r.source])
+    prepare_linking(cfg, arrived=sources_taken(reports))
     return [r.as_dict() for r in reports]
 
 

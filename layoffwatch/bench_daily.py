@@ -20,8 +20,9 @@ told of every alert it receives (tens of thousands of messages, which go out fol
 delivered again as new files in the landing folder (the pull reads, validates and stores them as a
 new batch), and only what changed is alerted. The target is checked on both. Neither day receives
 a new register: a day that does also builds the register's name matcher in its pull (about 16 s at
-a million enterprises; ``bench ingest`` times it as its "linking index" stage). Peak RSS is that of this process, which runs the flow and its tasks;
-the Prefect server runs in its own process and is reported separately.
+a million enterprises; ``bench ingest`` times it as its "linking index" stage). Peak RSS is that
+of this process, which runs the flow and its tasks; the Prefect server runs in its own process and
+is reported separately.
 """
 
 from __future__ import annotations

@@ -100,7 +100,7 @@ def _file_table(reports: list[Any], title: str) -> Table:
 
 
 def _run_intake(paths: list[Path], *, dry_run: bool, as_json: bool) -> None:
-    from expectations.intake import ingest_paths
+    from expectations.intake import ingest_paths, sources_taken
 
     cfg = settings()
     with console.status("正在读取和校验…", spinner="dots") as status:
@@ -111,12 +111,11 @@ def _run_intake(paths: list[Path], *, dry_run: bool, as_json: bool) -> None:
             dry_run=dry_run,
             progress=lambda p, done, total: status.update(f"正在处理 {p}（{done + 1}/{total}）"),
         )
-    arrived = [r.source for r in reports if r.status == "ingested" and r.source]
-    if not dry_run and "enterprises" in arrived:
+    if not dry_run:
         from features.inputs import prepare_linking
 
         with console.status("正在为企业名称建立舆情关联索引…", spinner="dots"):
-            prepare_linking(cfg, arrived=arrived)
+            prepare_linking(cfg, arrived=sources_taken(reports))
     if as_json:
         print_json([r.as_dict() for r in reports])
         return

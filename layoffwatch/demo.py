@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from alerts.config import AlertingConfig, load_alerting
+from alerts.digests import GROUPED_REASONS
 from expectations.intake import FileReport, ingest_paths
 from layoffwatch.model_views import tier_counts_table
 from layoffwatch.settings import Settings
@@ -132,14 +133,14 @@ def received_table(settings: Settings, config: AlertingConfig) -> Table:
     with unit_of_work(engine_for(settings)) as session:
         table_ = Notification.__table__  # type: ignore[attr-defined]
         rows = session.execute(
-            sa.select(table_.c.office, table_.c.status, table_.c.kind, table_.c.title).order_by(table_.c.id)
+            sa.select(table_.c.office, table_.c.status, table_.c.reason, table_.c.title).order_by(table_.c.id)
         ).all()
     for office in config.offices:
         mine = [r for r in rows if r.office == office.key]
         sent = [r for r in mine if r.status == "sent"]
         held = [r for r in mine if r.status == "held"]
         example = (sent or held)[0].title if (sent or held) else "（无）"
-        grouped = sum(r.kind == "digest" for r in sent)
+        grouped = sum(r.reason in GROUPED_REASONS for r in sent)
         table.add_row(office.name, str(len(sent)), str(grouped), str(len(held)), example)
     return table
 
