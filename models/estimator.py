@@ -40,14 +40,23 @@ def _logit(p: np.ndarray) -> np.ndarray:
 
 
 class LayoffRiskModel(ClassifierMixin, BaseEstimator):
+    """The defaults were chosen by rolling-origin evaluation on development cities (seeds 7, 11, 13
+    and 101, 20,000 enterprises each; never the acceptance seed). Positives are under 1% of rows,
+    and a distressed enterprise of ten to a hundred people is a small region of the feature space:
+    leaves of at least 100 rows, shrunk by an L2 penalty of 20, find it, where leaves of 400 could
+    not. Against min_samples_leaf=400, l2=1: PR-AUC 0.080-0.102 -> 0.120-0.151 on all four, and
+    recall 30+ days ahead at the budget 0.73x -> 0.81x the oracle's on average (0.65-0.78x ->
+    0.74-0.87x; seed 101 alone did not move). More leaves per tree (15), a faster rate (0.05) or
+    half the features per split did no better."""
+
     def __init__(
         self,
         features: Sequence[str] | None = None,
         max_iter: int = 400,
         learning_rate: float = 0.03,
         max_leaf_nodes: int = 7,
-        min_samples_leaf: int = 400,
-        l2_regularization: float = 1.0,
+        min_samples_leaf: int = 100,
+        l2_regularization: float = 20.0,
         random_state: int = 0,
     ) -> None:
         self.features = features
