@@ -506,7 +506,7 @@ def evaluate(
         typer.Option("--as-of", help="Evaluate with data up to this date (default: the latest in the lake)."),
     ] = None,
     truth: Annotated[
-        Path | None, typer.Option(help="A synthetic city's truth/ folder: adds the oracle column.")
+        Path | None, typer.Option(help="A synthetic city's truth/ folder: adds the oracle columns.")
     ] = None,
     folds: Annotated[int, typer.Option(min=1, max=24, help="Rolling-origin folds (one-month holdouts).")] = 6,
     text: Annotated[

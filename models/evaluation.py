@@ -6,6 +6,11 @@ held-out rows of all folds are pooled for the headline figures. The baseline's p
 its observed hit rate per number of conditions met on the fold's calibration window; the
 oracle's is a logistic fit of the generator's hidden distress on the same window. The oracle
 reads ``truth/`` and exists only here, to show how much of the knowable the model captures.
+
+The oracle reads the distress of the snapshot's own month, which no report shows yet: a month's
+contributions and payroll are reported in the next. ``oracle_last_month`` is the same fit on the
+month before, the month the latest monthly reports describe, so the report shows how much of
+the oracle's lead comes from seeing a month ahead of the data.
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ from models.estimator import LayoffRiskModel
 from models.metrics import Metrics, compute
 from models.windows import Fold
 
-SCORERS = ("model", "model_without_text", "baseline", "oracle")
+SCORERS = ("model", "model_without_text", "baseline", "oracle", "oracle_last_month")
+# The oracles: scorer -> months before the snapshot's month whose hidden distress it reads.
+ORACLES = {"oracle": 0, "oracle_last_month": 1}
 TEXT_FEATURE_NAMES = frozenset(f.name for group in TEXT_GROUPS for f in by_group(group))
 
 
@@ -50,11 +57,12 @@ def fit_on(rows: pl.DataFrame, fold: Fold, params: dict[str, Any] | None = None)
     )
 
 
-def oracle_distress(truth: Path, keys: pl.DataFrame) -> pl.Series:
-    """The generator's hidden distress for each (uscc, as_of)'s month; 0 where none was recorded."""
+def oracle_distress(truth: Path, keys: pl.DataFrame, *, months_back: int = 0) -> pl.Series:
+    """The generator's hidden distress for each (uscc, as_of)'s month, or the month ``months_back``
+    before it; 0 where none was recorded."""
     distress = pl.read_parquet(truth / "distress_monthly.parquet").select("uscc", "month", "distress")
     return (
-        keys.select("uscc", pl.col("as_of").dt.month_start().alias("month"))
+        keys.select("uscc", pl.col("as_of").dt.month_start().dt.offset_by(f"-{months_back}mo").alias("month"))
         .join(distress, on=["uscc", "month"], how="left")
         .get_column("distress")
         .fill_null(0.0)
@@ -87,11 +95,13 @@ def score_fold(
         _baseline_probability(cal, held).alias("score_baseline"),
     )
     if truth is not None:
-        d_cal, d_held = oracle_distress(truth, cal).to_numpy(), oracle_distress(truth, held).to_numpy()
-        out = out.with_columns(
-            pl.Series("score_oracle", _logistic(d_cal, cal["label"].to_numpy(), d_held)),
-            pl.Series("distress", d_held),
-        )
+        for name, back in ORACLES.items():
+            d_cal = oracle_distress(truth, cal, months_back=back).to_numpy()
+            d_held = oracle_distress(truth, held, months_back=back).to_numpy()
+            out = out.with_columns(
+                pl.Series(f"score_{name}", _logistic(d_cal, cal["label"].to_numpy(), d_held))
+            )
+        out = out.with_columns(pl.Series("distress", oracle_distress(truth, held).to_numpy()))
     return out
 
 

@@ -316,6 +316,7 @@ def evaluate_history(
                 "Every fold trains its own trees and calibration on earlier windows, with a 90-day gap before each later window.",
                 "The baseline is the official-style rule; its probability is its hit rate per number of conditions met on the calibration window.",
                 "The oracle reads the generator's hidden distress (truth/); it is shown only to measure how much of the knowable the model captures.",
+                "oracle_last_month reads the distress of the month before the snapshot's, the month the latest contribution and payroll reports describe: what the oracle gains over it comes from seeing a month no report shows yet.",
                 *(
                     ["model_without_text is the same model fitted on the same folds without the text model's category counts."]
                     if compare_text

@@ -74,12 +74,19 @@ def test_pr_auc_is_at_least_seven_tenths_of_the_oracle(evaluation: EvaluationRes
     reason="target not met: measured 0.296 of events flagged 30+ days ahead against the oracle's 0.404 (0.73x) "
     "with the text model's categories as features (0.269, 0.67x, without them). The oracle reads the latent "
     "distress of the snapshot's own month; the monthly reports visible then cover the month before, and the "
-    "same oracle reading last month's distress gets 0.22-0.28 on four development cities, below the model.",
+    "same oracle reading last month's distress (oracle_last_month) gets 0.239 here, below the model.",
 )
 def test_recall_30_days_ahead_at_the_budget_is_at_least_eight_tenths_of_the_oracle(
     evaluation: EvaluationResult,
 ) -> None:
     assert _m(evaluation, "model", "recall_30d_ahead") >= 0.8 * _m(evaluation, "oracle", "recall_30d_ahead")
+
+
+def test_the_model_flags_more_events_early_than_the_oracle_a_month_behind(evaluation: EvaluationResult) -> None:
+    """The oracle sees the distress of the snapshot's own month, which the monthly reports describe
+    only a month later; read a month behind, as the reports are, it flags fewer events early than
+    the model does (0.239 against 0.296 on the first run of this city)."""
+    assert _m(evaluation, "model", "recall_30d_ahead") > _m(evaluation, "oracle_last_month", "recall_30d_ahead")
 
 
 def test_look_alikes_raise_no_more_red_than_the_same_enterprises_at_other_times(evaluation: EvaluationResult) -> None:
@@ -110,7 +117,7 @@ def test_the_evaluation_report_has_its_plots(evaluation: EvaluationResult) -> No
     assert {"calibration.png", "precision_recall.png", "lead_time.png", "report.md"} <= {p.name for p in folder.iterdir()}
     assert "oracle" in (folder / "report.md").read_text(encoding="utf-8")
     assert pl.Series(list(evaluation.evaluation.metrics)).to_list() == [
-        "model", "model_without_text", "baseline", "oracle"
+        "model", "model_without_text", "baseline", "oracle", "oracle_last_month"
     ]
 
 
