@@ -57,10 +57,14 @@ def fit_on(rows: pl.DataFrame, fold: Fold, params: dict[str, Any] | None = None)
     )
 
 
-def oracle_distress(truth: Path, keys: pl.DataFrame, *, months_back: int = 0) -> pl.Series:
-    """The generator's hidden distress for each (uscc, as_of)'s month, or the month ``months_back``
+def read_distress(truth: Path) -> pl.DataFrame:
+    """The generator's hidden distress per (uscc, month), from a city's ``truth/`` folder."""
+    return pl.read_parquet(truth / "distress_monthly.parquet").select("uscc", "month", "distress")
+
+
+def oracle_distress(distress: pl.DataFrame, keys: pl.DataFrame, *, months_back: int = 0) -> pl.Series:
+    """``distress`` (``read_distress``) for each (uscc, as_of)'s month, or the month ``months_back``
     before it; 0 where none was recorded."""
-    distress = pl.read_parquet(truth / "distress_monthly.parquet").select("uscc", "month", "distress")
     return (
         keys.select("uscc", pl.col("as_of").dt.month_start().dt.offset_by(f"-{months_back}mo").alias("month"))
         .join(distress, on=["uscc", "month"], how="left")
@@ -95,13 +99,15 @@ def score_fold(
         _baseline_probability(cal, held).alias("score_baseline"),
     )
     if truth is not None:
+        distress = read_distress(truth)  # once for every oracle of the fold
         for name, back in ORACLES.items():
-            d_cal = oracle_distress(truth, cal, months_back=back).to_numpy()
-            d_held = oracle_distress(truth, held, months_back=back).to_numpy()
+            d_cal = oracle_distress(distress, cal, months_back=back).to_numpy()
+            d_held = oracle_distress(distress, held, months_back=back).to_numpy()
             out = out.with_columns(
                 pl.Series(f"score_{name}", _logistic(d_cal, cal["label"].to_numpy(), d_held))
             )
-        out = out.with_columns(pl.Series("distress", oracle_distress(truth, held).to_numpy()))
+            if back == 0:
+                out = out.with_columns(pl.Series("distress", d_held))
     return out
 
 
