@@ -100,7 +100,7 @@ FALSE_FRIENDS = (
 )
 # A negation word, then a few characters of the same thought, then the mention: 没有裁员,
 # 并未发生停产, 不存在拖欠 (not 未提前通知就裁员 or 未被告知即被辞退: 就, 即 start another thought).
-NEGATION = "没有|没|并未|并非|未曾|未|不存在|并无|无|不会|否认|谈不上|不是|不属于|不属|暂无"
+NEGATION = "哪有|哪里有|哪儿有|没有|没|并未|并非|未曾|未|不存在|并无|无|不会|否认|谈不上|不是|不属于|不属|暂无"
 NEGATION_GAP = f"[^{_CLAUSE_END}\\s就便却而后才又即]{{0,6}}"
 # 不 and 非 deny only what stands right after them (不停产, 非罢工, 非员工讨薪): further on they
 # belong to another word (不给发工资, 在非工作时间被辞退).
@@ -184,7 +184,8 @@ NOT_A_STATEMENT = "责令|督促|要求|限期|协调|请求|希望|能否|是�
 
 
 def rule_flags(texts: pl.Series) -> pl.DataFrame:
-    """For each (normalised) text, ``denied_<category>`` and ``trigger_<category>``: booleans."""
+    """For each (normalised) text, ``denied_<category>``, ``asserted_<category>`` (a mention that no
+    negation or answer covers) and ``trigger_<category>``: booleans."""
     plain = pl.Series(texts.fill_null("")).str.replace_all(FALSE_FRIENDS, "〇")
     frame = pl.DataFrame({"text": plain}).with_row_index("row")
     clauses = (
@@ -273,11 +274,12 @@ def rule_flags(texts: pl.Series) -> pl.DataFrame:
         )
         evidence = (named & (negated | covered)) | in_order
         aggs.append((evidence.any() & ~asserted.any()).alias(f"denied_{c}"))
+        aggs.append(asserted.any().alias(f"asserted_{c}"))
     by_text = flagged.group_by("row").agg(aggs)
     # A text without a clause (empty) has no row in ``by_text``: nothing is denied.
     return (
         frame.join(by_text, on="row", how="left", maintain_order="left")
-        .with_columns(pl.col(f"denied_{c}").fill_null(False) for c in CATEGORIES)
+        .with_columns(pl.col(f"{kind}_{c}").fill_null(False) for kind in ("denied", "asserted") for c in CATEGORIES)
         .with_columns(pl.col("text").str.contains(TRIGGERS[c]).alias(f"trigger_{c}") for c in CATEGORIES)
         .drop("row", "text")
     )

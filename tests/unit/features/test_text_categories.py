@@ -3,13 +3,14 @@ the corpus reader's errors, and the held-out evaluation against the issue's targ
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 from features.text_categories import CATEGORIES, rule_flags
-from features.text_model import default_classifier, read_corpus
+from features.text_model import TextClassifier, default_classifier, read_corpus
 from features.text_normalise import normalise
 from layoffwatch.errors import UserError
 
@@ -232,3 +233,29 @@ def test_colloquial_and_official_answers_found_in_a_sixth_writer() -> None:
         "denied_wage_arrears"
     )
     assert flags("门口那些人讨薪？那是排队取快递的").get("denied_wage_arrears")
+
+
+def _rules_only() -> TextClassifier:
+    """The fitted classifier with thresholds no probability reaches: only the rules report."""
+    fitted = default_classifier()
+    return dataclasses.replace(fitted, thresholds=(1.01,) * len(CATEGORIES))
+
+
+def test_beside_a_denial_a_mention_read_as_asserted_reports_its_category() -> None:
+    """Next to a denial the model's n-grams lean towards "nothing happened"; the matter the text
+    goes on to assert is reported by the rules even without a trigger word."""
+    text = "厂子没倒闭，老板天天在，就是工资拖了两个月"
+    assert flags(text).get("asserted_wage_arrears")
+    found = _rules_only().categorise(pl.Series([text])).row(0, named=True)
+    assert found["cat_wage_arrears"]
+    assert not found["cat_shutdown"]
+
+
+def test_without_a_denial_an_asserted_mention_is_left_to_the_model() -> None:
+    found = _rules_only().categorise(pl.Series(["工资拖了两个月"])).row(0, named=True)
+    assert not any(found.values())
+
+
+def test_a_colloquial_question_word_denies() -> None:
+    assert flags("瞎说，哪有停产，车间天天加班").get("denied_shutdown")
+    assert flags("哪里有裁员，人一个没少").get("denied_layoffs")
