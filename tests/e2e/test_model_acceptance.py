@@ -71,7 +71,7 @@ def test_pr_auc_is_at_least_seven_tenths_of_the_oracle(evaluation: EvaluationRes
 
 @pytest.mark.xfail(
     strict=True,
-    reason="target not met: measured 0.296 of events flagged 30+ days ahead against the oracle's 0.404 (0.73x) "
+    reason="target not met: measured 0.306 of events flagged 30+ days ahead against the oracle's 0.404 (0.76x) "
     "with the text model's categories as features (0.269, 0.67x, without them). The oracle reads the latent "
     "distress of the snapshot's own month; the monthly reports visible then cover the month before, and the "
     "same oracle reading last month's distress (oracle_last_month) gets 0.239 here, below the model.",
@@ -85,7 +85,7 @@ def test_recall_30_days_ahead_at_the_budget_is_at_least_eight_tenths_of_the_orac
 def test_the_model_flags_more_events_early_than_the_oracle_a_month_behind(evaluation: EvaluationResult) -> None:
     """The oracle sees the distress of the snapshot's own month, which the monthly reports describe
     only a month later; read a month behind, as the reports are, it flags fewer events early than
-    the model does (0.239 against 0.296 on the first run of this city)."""
+    the model does (0.239 against 0.296 on the first run of this city, 0.306 with eight corpus writers)."""
     assert _m(evaluation, "model", "recall_30d_ahead") > _m(evaluation, "oracle_last_month", "recall_30d_ahead")
 
 
