@@ -22,7 +22,10 @@ clause by clause (a clause ends at ，。！？； or their half-width forms, a 
   word (未来, 无故, 仲裁员, 请假的, 难道这不是) are blanked first. A denied category is never reported,
   whatever the model says.
 - **Hard triggers.** Words that name a category (欠薪, 裁员, 辞退, 停产, 跑路, 断缴, 拉横幅…)
-  report it, unless denied, even where the model's probability is low.
+  report it, unless denied, even where the model's probability is low. So does, in a text that
+  denies some matter, a mention of another that no negation or answer covers: beside a denial the
+  model's n-grams lean towards "nothing happened" and miss the matter the text goes on to assert
+  (没倒闭也没停工，可工资已经拖到第四个月了).
 
 Everything is Polars string operations over all records at once.
 """
@@ -185,7 +188,8 @@ NOT_A_STATEMENT = "责令|督促|要求|限期|协调|请求|希望|能否|是�
 
 def rule_flags(texts: pl.Series) -> pl.DataFrame:
     """For each (normalised) text, ``denied_<category>``, ``asserted_<category>`` (a mention that no
-    negation or answer covers) and ``trigger_<category>``: booleans."""
+    negation or answer covers) and ``trigger_<category>`` (a hard trigger, or an asserted mention
+    beside a denial): booleans."""
     plain = pl.Series(texts.fill_null("")).str.replace_all(FALSE_FRIENDS, "〇")
     frame = pl.DataFrame({"text": plain}).with_row_index("row")
     clauses = (
@@ -280,8 +284,14 @@ def rule_flags(texts: pl.Series) -> pl.DataFrame:
     return (
         frame.join(by_text, on="row", how="left", maintain_order="left")
         .with_columns(pl.col(f"{kind}_{c}").fill_null(False) for kind in ("denied", "asserted") for c in CATEGORIES)
-        .with_columns(pl.col("text").str.contains(TRIGGERS[c]).alias(f"trigger_{c}") for c in CATEGORIES)
-        .drop("row", "text")
+        .with_columns(pl.any_horizontal(f"denied_{c}" for c in CATEGORIES).alias("denies"))
+        .with_columns(
+            (pl.col("text").str.contains(TRIGGERS[c]) | (pl.col(f"asserted_{c}") & pl.col("denies"))).alias(
+                f"trigger_{c}"
+            )
+            for c in CATEGORIES
+        )
+        .drop("row", "text", "denies")
     )
 
 

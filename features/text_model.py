@@ -2,8 +2,7 @@
 
 Character 1-3-grams of the normalised text (TF-IDF, sublinear), one logistic regression per
 category, each with its own decision threshold; then the rule layer: a hard trigger reports a
-category, and so does a mention the rules read as asserted in a text that denies another matter;
-a denial removes it. Trained on the project's labelled corpus (``features/text_corpus``,
+category, a denial removes it. Trained on the project's labelled corpus (``features/text_corpus``,
 documented in its README): the writers ``TRAIN_FILES`` only. Thresholds are chosen by
 cross-validation inside those files, so the held-out writer and the negation set are never seen
 before ``evaluate_text`` reads them.
@@ -113,19 +112,10 @@ class TextClassifier:
         if not rules:
             return pl.DataFrame({f"cat_{c}": above[:, i] for i, c in enumerate(CATEGORIES)})
         flags = rule_flags(analysed)
-        denied = np.column_stack([flags[f"denied_{c}"].to_numpy() for c in CATEGORIES])
-        # Beside a denial the model's n-grams lean towards "nothing happened" and miss the matter
-        # the text goes on to assert (没倒闭也没停工，可工资已经拖到第四个月了): there a mention the
-        # rules read as asserted reports its category, as a trigger does.
-        denies_something = denied.any(axis=1)
         return pl.DataFrame(
             {
-                f"cat_{c}": (
-                    above[:, i]
-                    | flags[f"trigger_{c}"].to_numpy()
-                    | (flags[f"asserted_{c}"].to_numpy() & denies_something)
-                )
-                & ~denied[:, i]
+                f"cat_{c}": (above[:, i] | flags[f"trigger_{c}"].to_numpy())
+                & ~flags[f"denied_{c}"].to_numpy()
                 for i, c in enumerate(CATEGORIES)
             }
         )
