@@ -2,7 +2,9 @@
 
 Character 1-3-grams of the normalised text (TF-IDF, sublinear), one logistic regression per
 category, each with its own decision threshold; then the rule layer: a hard trigger reports a
-category, a denial removes it. Trained on the project's labelled corpus (``features/text_corpus``,
+category, a denial removes it; then, for a text that mentions a category's matter, the second
+reading (``features.text_scope``) decides it from the words around each mention, the first
+reading's probability and the rules' findings. Trained on the project's labelled corpus (``features/text_corpus``,
 documented in its README): the writers ``TRAIN_FILES`` only. Thresholds are chosen by
 cross-validation inside those files, so the held-out writer and the negation set are never seen
 before ``evaluate_text`` reads them.
@@ -31,8 +33,9 @@ from sklearn.model_selection import KFold
 
 from features.char_ngrams import CharNgramTfidf
 from features.text_categories import CATEGORIES, rule_flags
-from features.text_model_cache import cache_folder, fit_key, load_fitted, save_fitted
+from features.text_model_cache import Stage, cache_folder, fit_key, load_fitted, save_fitted
 from features.text_normalise import normalise
+from features.text_scope import ScopeModel, fit_scope, mention_windows
 from layoffwatch.errors import UserError
 from sources.schema import CHANNEL_ZH
 
@@ -94,6 +97,9 @@ class TextClassifier:
     vectorizer: TfidfVectorizer
     models: tuple[LogisticRegression, ...]
     thresholds: tuple[float, ...]
+    # The second reading, one per category; none: the first reading and the rules decide alone
+    # (for the evaluation's comparison).
+    scopes: tuple[ScopeModel, ...] = ()
 
     @cached_property
     def tfidf(self) -> CharNgramTfidf:
@@ -105,20 +111,26 @@ class TextClassifier:
         return _probabilities(self.models, self.tfidf.transform(analysed))
 
     def categorise(self, texts: pl.Series, *, rules: bool = True, normalised: bool = False) -> pl.DataFrame:
-        """``cat_<category>`` booleans for each text: the model above its threshold or a hard trigger,
-        and not denied. ``rules=False``: the model alone (for the evaluation's comparison)."""
+        """``cat_<category>`` booleans for each text: where the text mentions the category's matter,
+        the second reading's decision; elsewhere the model above its threshold or a hard trigger, and
+        not denied. ``rules=False``: the model alone (for the evaluation's comparison)."""
         analysed = texts if normalised else normalise(texts.cast(pl.String))
-        above = self.probabilities(analysed) >= np.asarray(self.thresholds)
+        probability = self.probabilities(analysed)
+        above = probability >= np.asarray(self.thresholds)
         if not rules:
             return pl.DataFrame({f"cat_{c}": above[:, i] for i, c in enumerate(CATEGORIES)})
         flags = rule_flags(analysed)
-        return pl.DataFrame(
-            {
-                f"cat_{c}": (above[:, i] | flags[f"trigger_{c}"].to_numpy())
-                & ~flags[f"denied_{c}"].to_numpy()
-                for i, c in enumerate(CATEGORIES)
-            }
-        )
+        decided = {}
+        for i, c in enumerate(CATEGORIES):
+            found = (above[:, i] | flags[f"trigger_{c}"].to_numpy()) & ~flags[f"denied_{c}"].to_numpy()
+            windows = mention_windows(analysed, c)
+            mentioned = (windows != "").to_numpy()
+            if self.scopes and mentioned.any():
+                found[mentioned] = self.scopes[i].decide(
+                    windows.filter(mentioned), probability[mentioned, i], flags.filter(mentioned), c
+                )
+            decided[f"cat_{c}"] = found
+        return pl.DataFrame(decided)
 
 
 def _probabilities(models: tuple[LogisticRegression, ...], features: Any) -> np.ndarray:
@@ -144,8 +156,9 @@ def _fit_models(texts: list[str], y: np.ndarray) -> tuple[TfidfVectorizer, tuple
 
 def fit(corpus: pl.DataFrame) -> TextClassifier:
     """Fit on ``corpus``; each category's threshold is the one with the best F1 over out-of-fold
-    probabilities of the same corpus."""
-    texts = normalise(corpus["text"]).to_list()
+    probabilities of the same corpus, and the second reading learns from those probabilities."""
+    analysed = normalise(corpus["text"])
+    texts = analysed.to_list()
     y = label_matrix(corpus["labels"])
     out_of_fold = np.zeros(y.shape, dtype=np.float64)
     for train, test in KFold(FOLDS, shuffle=True, random_state=SEED).split(texts):
@@ -153,7 +166,23 @@ def fit(corpus: pl.DataFrame) -> TextClassifier:
         out_of_fold[test] = _probabilities(models, vectorizer.transform([texts[i] for i in test]))
     thresholds = tuple(float(_best_threshold(out_of_fold[:, i], y[:, i])) for i in range(y.shape[1]))
     vectorizer, models = _fit_models(texts, y)
-    return TextClassifier(vectorizer=vectorizer, models=models, thresholds=thresholds)
+    flags = rule_flags(analysed)
+    scopes = []
+    for i, c in enumerate(CATEGORIES):
+        windows = mention_windows(analysed, c)
+        mentioned = (windows != "").to_numpy()
+        scopes.append(
+            fit_scope(
+                windows.filter(mentioned),
+                y[mentioned, i],
+                out_of_fold[mentioned, i],
+                flags.filter(mentioned),
+                c,
+                make_vectorizer=_vectorizer,
+                choose_threshold=_best_threshold,
+            )
+        )
+    return TextClassifier(vectorizer=vectorizer, models=models, thresholds=thresholds, scopes=tuple(scopes))
 
 
 def _best_threshold(probability: np.ndarray, truth: np.ndarray) -> float:
@@ -173,10 +202,28 @@ def default_classifier() -> TextClassifier:
     cache folder when the same fit was saved there."""
     path = cache_folder() / "text-model" / f"{fit_key([CORPUS / name for name in TRAIN_FILES])}.npz"
     try:
-        return TextClassifier(*load_fitted(path, _vectorizer))
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        return _from_stages(load_fitted(path, _vectorizer))
+    except (OSError, ValueError, KeyError, IndexError, zipfile.BadZipFile):
         pass  # not saved yet, or unreadable: fit
     classifier = fit(read_corpus(*TRAIN_FILES))
     with suppress(OSError):  # a cache that cannot be written only costs the next process a fit
-        save_fitted(path, classifier.vectorizer, classifier.models, classifier.thresholds)
+        save_fitted(path, _stages(classifier))
     return classifier
+
+
+def _stages(classifier: TextClassifier) -> dict[str, Stage]:
+    """The classifier as the cache's linear stages: the first reading, then one per category."""
+    stages = {"first": Stage(classifier.vectorizer, classifier.models, classifier.thresholds)}
+    for c, scope in zip(CATEGORIES, classifier.scopes, strict=True):
+        stages[f"scope_{c}"] = Stage(scope.vectorizer, (scope.model,), (scope.threshold,))
+    return stages
+
+
+def _from_stages(stages: dict[str, Stage]) -> TextClassifier:
+    first = stages["first"]
+    scopes = tuple(ScopeModel(s.vectorizer, s.models[0], s.thresholds[0]) for s in _scope_stages(stages))
+    return TextClassifier(first.vectorizer, tuple(first.models), tuple(first.thresholds), scopes)
+
+
+def _scope_stages(stages: dict[str, Stage]) -> list[Stage]:
+    return [stages[f"scope_{c}"] for c in CATEGORIES]

@@ -2,12 +2,13 @@
 
 Per category precision, recall and F1, macro-F1 over the five categories, and exact-match accuracy
 (the predicted set of categories equals the labelled one, "other" being the empty set) on the
-negation set, for the model with its rules and for the model alone side by side.
+negation set, side by side for the whole classifier (the model, its rules and the second reading
+of each mention), for the model and its rules without the second reading, and for the model alone.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
@@ -52,8 +53,13 @@ def evaluate_text(classifier: TextClassifier | None = None) -> TextEvaluation:
     }
     truth = label_matrix(held_out["labels"])
     negated_truth = label_matrix(negations["labels"])
-    for variant, rules in (("model_and_rules", True), ("model_alone", False)):
-        predicted = _predicted(model, held_out["text"], rules=rules)
+    variants = (
+        ("model_and_rules", model, True),
+        ("without_second_reading", replace(model, scopes=()), True),
+        ("model_alone", model, False),
+    )
+    for variant, classifier_, rules in variants:
+        predicted = _predicted(classifier_, held_out["text"], rules=rules)
         f1s = []
         for i, c in enumerate(CATEGORIES):
             tp = int((predicted[:, i] & truth[:, i]).sum())
@@ -62,7 +68,7 @@ def evaluate_text(classifier: TextClassifier | None = None) -> TextEvaluation:
             f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
             f1s.append(f1)
             rows.append((c, CATEGORY_ZH[c], variant, precision, recall, f1, int(truth[:, i].sum())))
-        negated_predicted = _predicted(model, negations["text"], rules=rules)
+        negated_predicted = _predicted(classifier_, negations["text"], rules=rules)
         summary[f"{variant}_macro_f1"] = float(np.mean(f1s))
         summary[f"{variant}_negation_accuracy"] = float(
             (negated_predicted == negated_truth).all(axis=1).mean()

@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from features import char_ngrams
 from features.char_ngrams import CharNgramTfidf
 from features.text_model import TRAIN_FILES, _vectorizer, read_corpus
-from features.text_model_cache import load_fitted, save_fitted
+from features.text_model_cache import Stage, load_fitted, save_fitted
 from features.text_normalise import normalise
 
 # Texts at the edges: empty and null, one and two characters, case, runs of whitespace (the
@@ -83,8 +83,8 @@ def test_a_vectorizer_read_from_the_cache_gives_the_same_matrix(
 ) -> None:
     features = fitted.transform(corpus_texts.to_list())
     model = LogisticRegression().fit(features, np.arange(features.shape[0]) % 2)
-    save_fitted(tmp_path / "fit.npz", fitted, [model], [0.5])
-    read, _, _ = load_fitted(tmp_path / "fit.npz", _vectorizer)
+    save_fitted(tmp_path / "fit.npz", {"first": Stage(fitted, [model], [0.5])})
+    read = load_fitted(tmp_path / "fit.npz", _vectorizer)["first"].vectorizer
     texts = pl.concat([corpus_texts.head(200), pl.Series(EDGES, dtype=pl.String)])
     assert_same_matrix(
         fitted.transform(texts.fill_null("").to_list()), CharNgramTfidf.of(read).transform(texts)

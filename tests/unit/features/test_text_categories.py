@@ -236,9 +236,10 @@ def test_colloquial_and_official_answers_found_in_a_sixth_writer() -> None:
 
 
 def _rules_only() -> TextClassifier:
-    """The fitted classifier with thresholds no probability reaches: only the rules report."""
+    """The fitted classifier with thresholds no probability reaches and no second reading: only the
+    rules report."""
     fitted = default_classifier()
-    return dataclasses.replace(fitted, thresholds=(1.01,) * len(CATEGORIES))
+    return dataclasses.replace(fitted, thresholds=(1.01,) * len(CATEGORIES), scopes=())
 
 
 def test_beside_a_denial_a_mention_read_as_asserted_reports_its_category() -> None:

@@ -42,7 +42,7 @@ def test_an_unreadable_cache_file_means_fitting_again(cache_dir: Path) -> None:
     classifier = text_model.default_classifier.__wrapped__()
     assert len(classifier.models) == len(text_model.CATEGORIES)
     with np.load(path, allow_pickle=False) as rewritten:  # the fit replaced the bad file
-        assert rewritten["coef"].shape[0] == len(text_model.CATEGORIES)
+        assert rewritten["first.coef"].shape[0] == len(text_model.CATEGORIES)
 
 
 def test_the_key_follows_the_training_files(tmp_path: Path) -> None:

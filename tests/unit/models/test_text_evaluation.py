@@ -25,9 +25,11 @@ def test_the_evaluation_covers_every_category_on_sentences_never_trained_on(
     assert int(s["train_sentences"]) >= 1500 and int(s["held_out_sentences"]) >= 300
     assert int(s["negation_sentences"]) >= 100
     frame = evaluation.per_category
-    assert frame.height == 10 and frame["support"].min() >= 50  # type: ignore[operator]
-    # The rules earn their place: they lift the denials well above the model alone.
-    assert float(s["model_and_rules_negation_accuracy"]) > float(s["model_alone_negation_accuracy"])
+    assert frame.height == 15 and frame["support"].min() >= 50  # type: ignore[operator]
+    # The rules earn their place: they lift the denials well above the model alone; the second
+    # reading does not undo them.
+    assert float(s["without_second_reading_negation_accuracy"]) > float(s["model_alone_negation_accuracy"])
+    assert float(s["model_and_rules_negation_accuracy"]) >= float(s["without_second_reading_negation_accuracy"])
     assert float(s["model_and_rules_macro_f1"]) >= 0.8
 
 
