@@ -43,6 +43,7 @@ CORPUS = Path(__file__).with_name("text_corpus")
 TRAIN_FILES = (
     "writer_a.jsonl", "writer_b.jsonl", "writer_e.jsonl", "writer_f.jsonl",
     "writer_g.jsonl", "writer_h.jsonl", "writer_i.jsonl", "writer_j.jsonl",
+    "writer_k.jsonl", "writer_l.jsonl",
 )
 HELD_OUT_FILE = "writer_c.jsonl"
 NEGATION_FILE = "negation_d.jsonl"
