@@ -35,7 +35,7 @@ from features.char_ngrams import CharNgramTfidf
 from features.text_categories import CATEGORIES, rule_flags
 from features.text_model_cache import Stage, cache_folder, fit_key, load_fitted, save_fitted
 from features.text_normalise import normalise
-from features.text_scope import ScopeModel, fit_scope, mention_windows
+from features.text_scope import ScopeModel, fit_scope, mention_windows, plain_text
 from layoffwatch.errors import UserError
 from sources.schema import CHANNEL_ZH
 
@@ -121,16 +121,19 @@ class TextClassifier:
         if not rules:
             return pl.DataFrame({f"cat_{c}": above[:, i] for i, c in enumerate(CATEGORIES)})
         flags = rule_flags(analysed)
-        decided = {}
-        for i, c in enumerate(CATEGORIES):
-            found = (above[:, i] | flags[f"trigger_{c}"].to_numpy()) & ~flags[f"denied_{c}"].to_numpy()
-            windows = mention_windows(analysed, c)
-            mentioned = (windows != "").to_numpy()
-            if self.scopes and mentioned.any():
-                found[mentioned] = self.scopes[i].decide(
-                    windows.filter(mentioned), probability[mentioned, i], flags.filter(mentioned), c
-                )
-            decided[f"cat_{c}"] = found
+        decided = {
+            f"cat_{c}": (above[:, i] | flags[f"trigger_{c}"].to_numpy()) & ~flags[f"denied_{c}"].to_numpy()
+            for i, c in enumerate(CATEGORIES)
+        }
+        if self.scopes:
+            plain = plain_text(analysed)
+            for i, c in enumerate(CATEGORIES):
+                windows = mention_windows(plain, c)
+                mentioned = (windows != "").to_numpy()
+                if mentioned.any():
+                    decided[f"cat_{c}"][mentioned] = self.scopes[i].decide(
+                        windows.filter(mentioned), probability[mentioned, i], flags.filter(mentioned), c
+                    )
         return pl.DataFrame(decided)
 
 
@@ -168,9 +171,10 @@ def fit(corpus: pl.DataFrame) -> TextClassifier:
     thresholds = tuple(float(_best_threshold(out_of_fold[:, i], y[:, i])) for i in range(y.shape[1]))
     vectorizer, models = _fit_models(texts, y)
     flags = rule_flags(analysed)
+    plain = plain_text(analysed)
     scopes = []
     for i, c in enumerate(CATEGORIES):
-        windows = mention_windows(analysed, c)
+        windows = mention_windows(plain, c)
         mentioned = (windows != "").to_numpy()
         scopes.append(
             fit_scope(

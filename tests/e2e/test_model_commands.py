@@ -183,6 +183,7 @@ def test_bench_text_links_and_classifies_the_records_it_is_asked_for(city_lake: 
     assert figures["records"] == 3000 and figures["enterprises"] > 1900
     assert figures["linked_rows"] > 0 and figures["records_with_a_category"] > 0
     assert figures["records_per_minute"] > 0 and figures["matcher_build_seconds"] > 0
+    assert figures["classify_without_second_reading_seconds"] > 0
 
 
 def test_bench_train_times_each_stage(city_lake: Path) -> None:

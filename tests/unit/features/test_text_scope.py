@@ -8,11 +8,11 @@ import polars as pl
 from features.text_categories import CATEGORIES, rule_flags
 from features.text_model import _best_threshold, _vectorizer, default_classifier
 from features.text_normalise import normalise
-from features.text_scope import MARK, fit_scope, mention_windows
+from features.text_scope import MARK, fit_scope, mention_windows, plain_text
 
 
 def windows(text: str, category: str) -> str:
-    return str(mention_windows(normalise(pl.Series([text])), category).item())
+    return str(mention_windows(plain_text(normalise(pl.Series([text]))), category).item())
 
 
 def test_each_mention_becomes_the_mark_with_the_words_around_it() -> None:
@@ -78,7 +78,7 @@ def test_it_decides_the_texts_that_mention_a_category_and_only_those() -> None:
     for i, c in enumerate(CATEGORIES):
         first = (probability[:, i] >= fitted.thresholds[i]) | flags[f"trigger_{c}"].to_numpy()
         first &= ~flags[f"denied_{c}"].to_numpy()
-        found = mention_windows(texts, c)
+        found = mention_windows(plain_text(texts), c)
         mentioned = (found != "").to_numpy()
         second = fitted.scopes[i].decide(found, probability[:, i], flags, c)
         expected = np.where(mentioned, second, first)
