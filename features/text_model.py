@@ -35,7 +35,7 @@ from features.char_ngrams import CharNgramTfidf
 from features.text_categories import CATEGORIES, rule_flags
 from features.text_model_cache import Stage, cache_folder, fit_key, load_fitted, save_fitted
 from features.text_normalise import normalise
-from features.text_scope import ScopeModel, fit_scope, mention_windows, plain_text
+from features.text_scope import ScopeModel, fit_scope, mentions, plain_text
 from layoffwatch.errors import UserError
 from sources.schema import CHANNEL_ZH
 
@@ -128,11 +128,10 @@ class TextClassifier:
         if self.scopes:
             plain = plain_text(analysed)
             for i, c in enumerate(CATEGORIES):
-                windows = mention_windows(plain, c)
-                mentioned = (windows != "").to_numpy()
+                windows, mentioned = mentions(plain, c)
                 if mentioned.any():
                     decided[f"cat_{c}"][mentioned] = self.scopes[i].decide(
-                        windows.filter(mentioned), probability[mentioned, i], flags.filter(mentioned), c
+                        windows, probability[mentioned, i], flags.filter(mentioned), c
                     )
         return pl.DataFrame(decided)
 
@@ -174,11 +173,10 @@ def fit(corpus: pl.DataFrame) -> TextClassifier:
     plain = plain_text(analysed)
     scopes = []
     for i, c in enumerate(CATEGORIES):
-        windows = mention_windows(plain, c)
-        mentioned = (windows != "").to_numpy()
+        windows, mentioned = mentions(plain, c)
         scopes.append(
             fit_scope(
-                windows.filter(mentioned),
+                windows,
                 y[mentioned, i],
                 out_of_fold[mentioned, i],
                 flags.filter(mentioned),
@@ -226,9 +224,6 @@ def _stages(classifier: TextClassifier) -> dict[str, Stage]:
 
 def _from_stages(stages: dict[str, Stage]) -> TextClassifier:
     first = stages["first"]
-    scopes = tuple(ScopeModel(s.vectorizer, s.models[0], s.thresholds[0]) for s in _scope_stages(stages))
+    scope_stages = [stages[f"scope_{c}"] for c in CATEGORIES]
+    scopes = tuple(ScopeModel(s.vectorizer, s.models[0], s.thresholds[0]) for s in scope_stages)
     return TextClassifier(first.vectorizer, tuple(first.models), tuple(first.thresholds), scopes)
-
-
-def _scope_stages(stages: dict[str, Stage]) -> list[Stage]:
-    return [stages[f"scope_{c}"] for c in CATEGORIES]

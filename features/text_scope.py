@@ -66,6 +66,13 @@ def mention_windows(plain: pl.Series, category: str) -> pl.Series:
     return found.list.join("|").fill_null("")
 
 
+def mentions(plain: pl.Series, category: str) -> tuple[pl.Series, np.ndarray]:
+    """The windows of the texts that mention the category, and which texts those are."""
+    windows = mention_windows(plain, category)
+    mentioned = (windows != "").to_numpy()
+    return windows.filter(mentioned), mentioned
+
+
 def _columns(probability: np.ndarray, flags: pl.DataFrame, category: str) -> np.ndarray:
     """The first reading's probability (as log-odds, scaled to the windows' unit-length rows) and
     the rules' findings for the category."""

@@ -58,8 +58,8 @@ def evaluate_text(classifier: TextClassifier | None = None) -> TextEvaluation:
         ("without_second_reading", replace(model, scopes=()), True),
         ("model_alone", model, False),
     )
-    for variant, classifier_, rules in variants:
-        predicted = _predicted(classifier_, held_out["text"], rules=rules)
+    for variant, reader, rules in variants:
+        predicted = _predicted(reader, held_out["text"], rules=rules)
         f1s = []
         for i, c in enumerate(CATEGORIES):
             tp = int((predicted[:, i] & truth[:, i]).sum())
@@ -68,7 +68,7 @@ def evaluate_text(classifier: TextClassifier | None = None) -> TextEvaluation:
             f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
             f1s.append(f1)
             rows.append((c, CATEGORY_ZH[c], variant, precision, recall, f1, int(truth[:, i].sum())))
-        negated_predicted = _predicted(classifier_, negations["text"], rules=rules)
+        negated_predicted = _predicted(reader, negations["text"], rules=rules)
         summary[f"{variant}_macro_f1"] = float(np.mean(f1s))
         summary[f"{variant}_negation_accuracy"] = float(
             (negated_predicted == negated_truth).all(axis=1).mean()
